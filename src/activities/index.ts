@@ -1,0 +1,111 @@
+import { Context, log } from '@temporalio/activity';
+import type { VersionMetrics } from '../analysis/types';
+import { checkHealth as probeHealth, type HealthReport } from '../providers/checks/health';
+import { runSmokeTests as probeSmoke, type SmokeReport } from '../providers/checks/smoke';
+import type { DeployResult } from '../providers/deploy/types';
+import { postWebhook } from '../providers/notify/notifier';
+import { defaultProviders, type ProviderRegistry } from '../providers/registry';
+import type { DesiredSplit, TrafficSplit, VersionTarget } from '../providers/traffic/types';
+import type { HealthCheckConfig, SmokeTest } from '../spec/checks';
+import type { DeployConfig, MetricsConfig, NotifyConfig, TrafficConfig } from '../spec/providers';
+import { classified } from './failures';
+
+export interface SetTrafficInput extends DesiredSplit {
+  traffic: TrafficConfig;
+}
+
+export interface DeployInput {
+  service: string;
+  deploy: DeployConfig;
+  target: VersionTarget;
+}
+
+export interface ReadMetricsInput {
+  metrics: MetricsConfig & { adminUrl: string };
+  stableVersion: string;
+  canaryVersion: string;
+  sinceMs: number;
+}
+
+export interface NotifyInput {
+  service: string;
+  event: string;
+  message: string;
+  notify: NotifyConfig;
+}
+
+function heartbeatEvery(ms: number): () => void {
+  const timer = setInterval(() => Context.current().heartbeat(), ms);
+  return () => clearInterval(timer);
+}
+
+/** The thin edge between workflows and providers. Providers are injected so that tests can swap them. */
+export function createActivities(providers: ProviderRegistry = defaultProviders) {
+  return {
+    /** Sets the split, then reads it back: the router, not our memory, is the truth. */
+    async setTraffic({ traffic, ...desired }: SetTrafficInput): Promise<TrafficSplit> {
+      return classified(async () => {
+        const router = providers.traffic(traffic);
+        await router.setSplit(desired);
+        const actual = await router.getSplit();
+        if (actual.weights.canary !== desired.canaryWeight || actual.stable?.version !== desired.stable.version) {
+          throw new Error(`router reports ${JSON.stringify(actual.weights)}, wanted canary ${desired.canaryWeight}`);
+        }
+        return actual;
+      });
+    },
+
+    async getTraffic({ traffic }: { traffic: TrafficConfig }): Promise<TrafficSplit> {
+      return classified(() => providers.traffic(traffic).getSplit());
+    },
+
+    async deployVersion({ service, deploy, target }: DeployInput): Promise<DeployResult> {
+      const stop = heartbeatEvery(2000);
+      try {
+        return await classified(() =>
+          providers.deployer(deploy).deploy({ service, ...target }, (message) => Context.current().heartbeat(message)),
+        );
+      } finally {
+        stop();
+      }
+    },
+
+    async retireVersion({ service, deploy, target }: DeployInput): Promise<DeployResult> {
+      return classified(() => providers.deployer(deploy).retire({ service, ...target }));
+    },
+
+    async checkHealth({ targets, healthCheck }: { targets: string[]; healthCheck: HealthCheckConfig }): Promise<HealthReport> {
+      return probeHealth(targets, healthCheck, (target, attempt) => Context.current().heartbeat({ target, attempt }));
+    },
+
+    async runSmokeTests({ targets, tests }: { targets: string[]; tests: SmokeTest[] }): Promise<SmokeReport> {
+      const stop = heartbeatEvery(2000);
+      try {
+        return await probeSmoke(targets, tests);
+      } finally {
+        stop();
+      }
+    },
+
+    /** Both versions over the same window: the stable version measured now is the baseline. */
+    async readMetrics(input: ReadMetricsInput): Promise<{ stable: VersionMetrics; canary: VersionMetrics }> {
+      return classified(async () => {
+        const provider = providers.metrics(input.metrics);
+        const window = { sinceMs: input.sinceMs };
+        const [stable, canary] = await Promise.all([
+          provider.versionMetrics(input.stableVersion, window),
+          provider.versionMetrics(input.canaryVersion, window),
+        ]);
+        return { stable, canary };
+      });
+    },
+
+    async notify({ service, event, message, notify }: NotifyInput): Promise<void> {
+      const workflowId = Context.current().info.workflowExecution?.workflowId ?? 'unknown';
+      log.info(`rollout ${service}: ${event}: ${message}`, { service, event, workflowId });
+      if (notify.webhookUrlEnv) await postWebhook(notify.webhookUrlEnv, { service, event, message, workflowId });
+    },
+  };
+}
+
+export type RolloutActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,90 @@
+import type { AnalysisConfig } from '../spec/analysis';
+import type { CheckEvidence, Verdict, VersionMetrics } from './types';
+
+export interface ThresholdInput {
+  canary: VersionMetrics;
+  baseline: VersionMetrics;
+  config: AnalysisConfig;
+  minCanaryRequests: number;
+}
+
+const rate = (m: VersionMetrics): number => (m.requests > 0 ? m.errors / m.requests : 0);
+const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
+
+function errorRateCheck({ canary, baseline, config }: ThresholdInput): CheckEvidence {
+  const c = rate(canary);
+  const b = rate(baseline);
+  // Both a relative and an absolute margin must be exceeded: 0 vs 1 error is noise, not a regression.
+  const limit = Math.max(b * config.maxErrorRateRatio, b + config.minErrorRateDelta);
+  return {
+    name: 'error-rate',
+    canary: round(c),
+    baseline: round(b),
+    limit: round(limit),
+    passed: c <= limit,
+    note: `canary ${canary.errors}/${canary.requests}, baseline ${baseline.errors}/${baseline.requests}; limit max(${config.maxErrorRateRatio}×baseline, baseline+${config.minErrorRateDelta})`,
+  };
+}
+
+function latencyCheck({ canary, baseline, config }: ThresholdInput): CheckEvidence {
+  if (canary.p99Ms === null || baseline.p99Ms === null) {
+    return { name: 'p99-latency', canary: canary.p99Ms, baseline: baseline.p99Ms, limit: null, passed: null, note: 'no latency data' };
+  }
+  const limit = Math.max(baseline.p99Ms * config.maxP99Ratio, baseline.p99Ms + config.minP99DeltaMs);
+  return {
+    name: 'p99-latency',
+    canary: round(canary.p99Ms, 1),
+    baseline: round(baseline.p99Ms, 1),
+    limit: round(limit, 1),
+    passed: canary.p99Ms <= limit,
+    note: `limit max(${config.maxP99Ratio}×baseline, baseline+${config.minP99DeltaMs}ms)`,
+  };
+}
+
+function resourceCheck(name: string, value: number | null | undefined, limit: number): CheckEvidence | undefined {
+  if (value === null || value === undefined) return undefined;
+  return { name, canary: value, baseline: null, limit, passed: value <= limit, note: 'hard limit' };
+}
+
+/**
+ * The seed's relative thresholds, judged on one window's numbers. Resource limits and the
+ * error rule may fail early; nothing passes before the canary has served minCanaryRequests.
+ */
+export function judgeThreshold(input: ThresholdInput): Verdict {
+  const { canary, baseline, config, minCanaryRequests } = input;
+  const checks: CheckEvidence[] = [errorRateCheck(input), latencyCheck(input)];
+  const cpu = resourceCheck('cpu', canary.cpuPercent, config.maxCpuPercent);
+  const memory = resourceCheck('memory', canary.memoryPercent, config.maxMemoryPercent);
+  if (cpu) checks.push(cpu);
+  if (memory) checks.push(memory);
+
+  const enough = canary.requests >= minCanaryRequests;
+  checks.push({
+    name: 'sample-size',
+    canary: canary.requests,
+    baseline: baseline.requests,
+    limit: minCanaryRequests,
+    passed: enough,
+    note: 'canary requests needed before any verdict on rates',
+  });
+
+  const failed = checks.filter((c) => c.passed === false && c.name !== 'sample-size');
+  const hardFailed = failed.filter((c) => c.note === 'hard limit');
+  const base = { checks, canary, baseline };
+  if (hardFailed.length > 0) {
+    return { ...base, result: 'fail', summary: `hard limit exceeded: ${hardFailed.map(describe).join('; ')}` };
+  }
+  if (!enough) {
+    return {
+      ...base,
+      result: 'inconclusive',
+      summary: `only ${canary.requests} of ${minCanaryRequests} canary requests needed for a verdict`,
+    };
+  }
+  if (failed.length > 0) return { ...base, result: 'fail', summary: failed.map(describe).join('; ') };
+  return { ...base, result: 'pass', summary: `canary within limits over ${canary.requests} requests` };
+}
+
+function describe(check: CheckEvidence): string {
+  return `${check.name} ${check.canary} > limit ${check.limit} (baseline ${check.baseline})`;
+}

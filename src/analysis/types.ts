@@ -1,0 +1,30 @@
+/** What one version did over one window, as a metrics provider reports it. */
+export interface VersionMetrics {
+  version: string;
+  requests: number;
+  errors: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  cpuPercent?: number | null;
+  memoryPercent?: number | null;
+}
+
+export type VerdictResult = 'pass' | 'fail' | 'inconclusive';
+
+/** One rule applied to the numbers: what was compared, against what limit, and whether it held. */
+export interface CheckEvidence {
+  name: string;
+  canary: number | null;
+  baseline: number | null;
+  limit: number | null;
+  passed: boolean | null;
+  note: string;
+}
+
+export interface Verdict {
+  result: VerdictResult;
+  summary: string;
+  checks: CheckEvidence[];
+  canary: VersionMetrics;
+  baseline: VersionMetrics;
+}

@@ -1,0 +1,164 @@
+import { Command, Option } from 'commander';
+import { SpecError } from '../spec/errors';
+import { loadCanarySpec } from '../spec/load';
+import type { RolloutState } from '../workflows/state';
+import { connectClient } from './connect';
+import { EXIT } from './exit-codes';
+import { exitCodeFor, progressLine, renderState } from './render';
+import {
+  abortRollout,
+  listRollouts,
+  pauseRollout,
+  readState,
+  resumeRollout,
+  RolloutAlreadyRunningError,
+  startCanary,
+  toWorkflowId,
+} from './rollouts';
+import { watchRollout } from './watch';
+
+const jsonOption = new Option('--json', 'print machine-readable JSON');
+
+function print(json: boolean, value: unknown, human: string): void {
+  console.log(json ? JSON.stringify(value) : human);
+}
+
+async function withClient<T>(fn: (client: Awaited<ReturnType<typeof connectClient>>['client']) => Promise<T>): Promise<T> {
+  const connected = await connectClient();
+  try {
+    return await fn(connected.client);
+  } finally {
+    await connected.close();
+  }
+}
+
+async function followToEnd(client: Parameters<typeof watchRollout>[0], id: string, json: boolean): Promise<RolloutState> {
+  return watchRollout(client, id, (state) => {
+    if (!json) console.log(`${new Date().toISOString().slice(11, 19)} ${progressLine(state)}`);
+  });
+}
+
+export function buildCli(): Command {
+  const program = new Command('rollout')
+    .description('Canary rollouts as durable Temporal workflows')
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 promoted (or command done), 1 rolled back/aborted/failed, 2 invalid input, 3 already running, 4 Temporal unreachable.\nConnection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_PROFILE; task queue: ROLLOUT_TASK_QUEUE.`,
+    );
+
+  const start = program.command('start').description('start a rollout');
+  start
+    .command('canary')
+    .description('start a canary rollout from a spec file (YAML or JSON)')
+    .requiredOption('-f, --file <spec>', 'rollout spec')
+    .option('--wait', 'follow the rollout until it ends; exit 0 only when promoted')
+    .option('--dry-run', 'validate the spec and print it with defaults, start nothing')
+    .addOption(jsonOption)
+    .action(async (opts: { file: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
+      const spec = loadCanarySpec(opts.file);
+      if (opts.dryRun) return print(!!opts.json, spec, JSON.stringify(spec, null, 2));
+      await withClient(async (client) => {
+        const handle = await startCanary(client, spec);
+        const runId = handle.firstExecutionRunId;
+        print(!!opts.json && !opts.wait, { workflowId: handle.workflowId, runId }, `started ${handle.workflowId}`);
+        if (!opts.wait) return;
+        const state = await followToEnd(client, handle.workflowId, !!opts.json);
+        print(!!opts.json, { workflowId: handle.workflowId, outcome: state.outcome, state }, renderState(state));
+        process.exitCode = exitCodeFor(state);
+      });
+    });
+
+  program
+    .command('status <id>')
+    .description('show a rollout (workflow id or service name)')
+    .addOption(jsonOption)
+    .action(async (id: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const state = await readState(client, id);
+        print(!!opts.json, state, renderState(state, 10));
+      }),
+    );
+
+  program
+    .command('watch <id>')
+    .description('follow a rollout live until it ends; exit 0 only when promoted')
+    .addOption(jsonOption)
+    .action(async (id: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        const state = await followToEnd(client, id, !!opts.json);
+        print(!!opts.json, state, renderState(state));
+        process.exitCode = exitCodeFor(state);
+      }),
+    );
+
+  program
+    .command('pause <id>')
+    .description('stop advancing; automated rollback keeps guarding')
+    .option('--reason <text>', 'why')
+    .addOption(jsonOption)
+    .action(async (id: string, opts: { reason?: string; json?: boolean }) =>
+      withClient(async (client) => {
+        await pauseRollout(client, id, opts.reason);
+        print(!!opts.json, { workflowId: toWorkflowId(id), signal: 'pause' }, `pause sent to ${toWorkflowId(id)}`);
+      }),
+    );
+
+  program
+    .command('resume <id>')
+    .description('continue a paused rollout')
+    .addOption(jsonOption)
+    .action(async (id: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        await resumeRollout(client, id);
+        print(!!opts.json, { workflowId: toWorkflowId(id), signal: 'resume' }, `resume sent to ${toWorkflowId(id)}`);
+      }),
+    );
+
+  program
+    .command('abort <id>')
+    .description('roll back now: stable gets 100%')
+    .requiredOption('--reason <text>', 'why (kept in the rollout state)')
+    .addOption(jsonOption)
+    .action(async (id: string, opts: { reason: string; json?: boolean }) =>
+      withClient(async (client) => {
+        await abortRollout(client, id, opts.reason);
+        print(!!opts.json, { workflowId: toWorkflowId(id), signal: 'abort' }, `abort sent to ${toWorkflowId(id)}`);
+      }),
+    );
+
+  program
+    .command('list')
+    .description('list rollouts, newest first')
+    .option('--limit <n>', 'at most this many', (v) => Number(v), 50)
+    .addOption(jsonOption)
+    .action(async (opts: { limit: number; json?: boolean }) =>
+      withClient(async (client) => {
+        const rows = await listRollouts(client, opts.limit);
+        const human = rows.map((r) => `${r.workflowId.padEnd(32)} ${r.status.padEnd(12)} ${r.startTime}`).join('\n');
+        print(!!opts.json, rows, human || 'no rollouts');
+      }),
+    );
+
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof SpecError) {
+      console.error(err.message);
+      process.exitCode = EXIT.invalidInput;
+    } else if (err instanceof RolloutAlreadyRunningError) {
+      console.error(`refused: ${err.message}`);
+      process.exitCode = EXIT.alreadyRunning;
+    } else {
+      const message = (err as Error).message ?? String(err);
+      console.error(`error: ${message}`);
+      process.exitCode = /connect|UNAVAILABLE|ECONNREFUSED|deadline/i.test(message) ? EXIT.unavailable : EXIT.notPromoted;
+    }
+  }
+}
+
+if (require.main === module) void runCli(process.argv);

@@ -1,0 +1,101 @@
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import type { CanarySpec } from '../spec/canary';
+import { taskQueueFromEnv, workflowIdForService } from '../spec/workflow-id';
+import type { canaryRollout } from '../workflows/canary';
+import { abortSignal, pauseSignal, resumeSignal, stateQuery } from '../workflows/control';
+import type { RolloutResult, RolloutState } from '../workflows/state';
+
+export class RolloutAlreadyRunningError extends Error {
+  override name = 'RolloutAlreadyRunningError';
+  constructor(
+    readonly service: string,
+    readonly workflowId: string,
+  ) {
+    super(
+      `a rollout of service "${service}" is already running (workflow ${workflowId}); ` +
+        `wait for it, or abort it with: rollout abort ${workflowId} --reason "..."`,
+    );
+  }
+}
+
+/** Accepts a workflow id or a bare service name. */
+export function toWorkflowId(idOrService: string): string {
+  return idOrService.startsWith('rollout-') ? idOrService : workflowIdForService(idOrService);
+}
+
+export async function startCanary(
+  client: Client,
+  spec: CanarySpec,
+  taskQueue = taskQueueFromEnv(),
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof canaryRollout>> {
+  const workflowId = workflowIdForService(spec.service);
+  try {
+    return await client.workflow.start<typeof canaryRollout>('canaryRollout', {
+      workflowId,
+      taskQueue,
+      args: [{ spec }],
+      // The id is the lock: a running rollout of the same service makes the start fail.
+      workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      staticSummary: `canary ${spec.service}: ${spec.stable.version} → ${spec.canary.version}`,
+    });
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RolloutAlreadyRunningError(spec.service, workflowId);
+    throw err;
+  }
+}
+
+/** The state of a running rollout from its query, or of a finished one from its result. */
+export async function readState(client: Client, idOrService: string): Promise<RolloutState> {
+  const handle = client.workflow.getHandle(toWorkflowId(idOrService));
+  const description = await handle.describe();
+  if (description.status.name !== 'RUNNING') {
+    try {
+      return ((await handle.result()) as RolloutResult).state;
+    } catch {
+      // A failed or cancelled run has no result; a worker can still answer the query from history.
+    }
+  }
+  return handle.query(stateQuery);
+}
+
+export async function pauseRollout(client: Client, idOrService: string, reason?: string): Promise<void> {
+  await client.workflow.getHandle(toWorkflowId(idOrService)).signal(pauseSignal, reason ? { reason } : {});
+}
+
+export async function resumeRollout(client: Client, idOrService: string): Promise<void> {
+  await client.workflow.getHandle(toWorkflowId(idOrService)).signal(resumeSignal, {});
+}
+
+export async function abortRollout(client: Client, idOrService: string, reason: string): Promise<void> {
+  await client.workflow.getHandle(toWorkflowId(idOrService)).signal(abortSignal, { reason });
+}
+
+export interface RolloutSummary {
+  workflowId: string;
+  runId: string;
+  type: string;
+  status: string;
+  startTime: string;
+  closeTime: string | null;
+}
+
+export async function listRollouts(client: Client, limit = 50): Promise<RolloutSummary[]> {
+  const rows: RolloutSummary[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowType = 'canaryRollout'` })) {
+    rows.push({
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      type: wf.type,
+      status: wf.status.name,
+      startTime: wf.startTime.toISOString(),
+      closeTime: wf.closeTime?.toISOString() ?? null,
+    });
+    if (rows.length >= limit) break;
+  }
+  return rows;
+}

@@ -1,0 +1,17 @@
+export interface DeployRequest {
+  service: string;
+  version: string;
+  targets: string[];
+}
+
+export interface DeployResult {
+  version: string;
+  targets: string[];
+  details: string;
+}
+
+/** Puts a version on its targets, and takes it off again. Both must be idempotent: activities retry. */
+export interface Deployer {
+  deploy(request: DeployRequest, onProgress: (message: string) => void): Promise<DeployResult>;
+  retire(request: DeployRequest): Promise<DeployResult>;
+}

@@ -1,0 +1,25 @@
+import type { VersionMetrics } from '../../analysis/types';
+import { requestJson } from '../http-json';
+import type { MetricsProvider, MetricsWindow } from './types';
+
+interface RouterMetrics {
+  version: string;
+  requests: number;
+  errors: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** Reads the embedded router's own per-version counters and latency histograms. */
+export class EmbeddedMetricsProvider implements MetricsProvider {
+  constructor(private readonly adminUrl: string) {}
+
+  async versionMetrics(version: string, { sinceMs, untilMs }: MetricsWindow): Promise<VersionMetrics> {
+    const url = new URL('/admin/metrics', this.adminUrl);
+    url.searchParams.set('version', version);
+    url.searchParams.set('sinceMs', String(sinceMs));
+    if (untilMs !== undefined) url.searchParams.set('untilMs', String(untilMs));
+    const m = await requestJson<RouterMetrics>(url.href);
+    return { version, requests: m.requests, errors: m.errors, p50Ms: m.p50Ms, p99Ms: m.p99Ms };
+  }
+}

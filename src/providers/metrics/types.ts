@@ -1,0 +1,11 @@
+import type { VersionMetrics } from '../../analysis/types';
+
+export interface MetricsWindow {
+  sinceMs: number;
+  untilMs?: number;
+}
+
+/** A source of per-version request, error and latency figures. */
+export interface MetricsProvider {
+  versionMetrics(version: string, window: MetricsWindow): Promise<VersionMetrics>;
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+export const analysisSchema = z
+  .object({
+    mode: z.literal('threshold').default('threshold'),
+    // The seed's rules: canary error rate above 1.5 × baseline, p99 above 1.2 × baseline.
+    maxErrorRateRatio: z.number().min(1).default(1.5),
+    // Absolute floor: a 0-error baseline and one canary error must not fail the canary.
+    minErrorRateDelta: z.number().min(0).max(1).default(0.01),
+    maxP99Ratio: z.number().min(1).default(1.2),
+    minP99DeltaMs: z.number().min(0).default(50),
+    // Hard limits, applied whenever the metrics source reports them.
+    maxCpuPercent: z.number().min(1).max(100).default(90),
+    maxMemoryPercent: z.number().min(1).max(100).default(90),
+  })
+  .strict();
+
+export type AnalysisConfig = z.output<typeof analysisSchema>;

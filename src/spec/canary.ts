@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { analysisSchema } from './analysis';
+import { healthCheckSchema, smokeTestSchema } from './checks';
+import { duration } from './duration';
+import { deploySchema, metricsSchema, notifySchema, trafficSchema } from './providers';
+import { httpUrl, serviceName, versionName } from './patterns';
+
+export const DEFAULT_STAGES = [1, 5, 10, 25, 50, 100] as const;
+
+export const versionTargetSchema = z
+  .object({
+    version: versionName,
+    targets: z.array(httpUrl).min(1, 'at least one target URL'),
+  })
+  .strict();
+
+const weight = z.number().int().min(1).max(100);
+const stageSchema = z.union([
+  weight.transform((w) => ({ weight: w, window: undefined as number | undefined })),
+  z.object({ weight, window: duration.optional() }).strict(),
+]);
+
+const stagesSchema = z
+  .array(stageSchema)
+  .min(1)
+  .superRefine((stages, ctx) => {
+    stages.forEach((stage, i) => {
+      const previous = stages[i - 1];
+      if (previous && stage.weight <= previous.weight) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `weights must rise strictly (${previous.weight} then ${stage.weight})`,
+        });
+      }
+    });
+    const last = stages[stages.length - 1];
+    if (last && last.weight !== 100) {
+      ctx.addIssue({ code: 'custom', path: [stages.length - 1], message: 'the last stage must be 100' });
+    }
+  });
+
+export const monitoringSchema = z
+  .object({
+    window: duration.default(300_000),
+    interval: duration.default(30_000),
+    // Too few requests is inconclusive: the window grows up to this, then onInconclusive applies.
+    maxWindow: duration.optional(),
+    minCanaryRequests: z.number().int().min(1).default(100),
+    onInconclusive: z.enum(['pause', 'rollback']).default('pause'),
+  })
+  .strict()
+  .superRefine(({ interval, window, maxWindow }, ctx) => {
+    if (interval > window) {
+      ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must not exceed monitoring.window' });
+    }
+    if (maxWindow !== undefined && maxWindow < window) {
+      ctx.addIssue({ code: 'custom', path: ['maxWindow'], message: 'must be at least monitoring.window' });
+    }
+  });
+
+export const promotionSchema = z
+  .object({
+    // The old version keeps running this long after promotion, so that switching back stays instant.
+    stabilizationDelay: duration.default(30_000),
+  })
+  .strict();
+
+export const canarySpecSchema = z
+  .object({
+    strategy: z.literal('canary').default('canary'),
+    service: serviceName,
+    stable: versionTargetSchema,
+    canary: versionTargetSchema,
+    stages: stagesSchema.default(DEFAULT_STAGES.map((w) => ({ weight: w, window: undefined }))),
+    monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+    healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
+    smokeTests: z.array(smokeTestSchema).default([]),
+    analysis: analysisSchema.default(analysisSchema.parse({})),
+    traffic: trafficSchema.default(trafficSchema.parse({})),
+    metrics: metricsSchema.default(metricsSchema.parse({})),
+    deploy: deploySchema.default({ provider: 'none' }),
+    promotion: promotionSchema.default(promotionSchema.parse({})),
+    notify: notifySchema.default({}),
+  })
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.stable.version === spec.canary.version) {
+      ctx.addIssue({ code: 'custom', path: ['canary', 'version'], message: 'must differ from stable.version' });
+    }
+  })
+  .transform((spec) => ({
+    ...spec,
+    stages: spec.stages.map((s) => ({ weight: s.weight, windowMs: s.window ?? spec.monitoring.window })),
+    monitoring: { ...spec.monitoring, maxWindow: spec.monitoring.maxWindow ?? spec.monitoring.window * 3 },
+    metrics: { ...spec.metrics, adminUrl: spec.metrics.adminUrl ?? spec.traffic.adminUrl },
+  }));
+
+export type CanarySpecInput = z.input<typeof canarySpecSchema>;
+export type CanarySpec = z.output<typeof canarySpecSchema>;
+export type VersionTarget = z.output<typeof versionTargetSchema>;
+export type Stage = CanarySpec['stages'][number];

@@ -1,0 +1,26 @@
+import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { defaultProviders, type ProviderRegistry } from '../providers/registry';
+
+export interface RolloutWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  providers?: ProviderRegistry;
+  /** A prebuilt bundle saves the bundling step when a process creates many workers (tests). */
+  workflowBundle?: WorkflowBundle;
+  identity?: string;
+}
+
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export function createRolloutWorker(options: RolloutWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    identity: options.identity,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(options.providers ?? defaultProviders),
+  });
+}

@@ -1,0 +1,97 @@
+import { condition, isCancellation } from '@temporalio/workflow';
+import type { CanarySpec } from '../spec/canary';
+import { forward } from './activity-stubs';
+import { type Control, installHandlers, record, touch } from './control';
+import { initialState } from './initial-state';
+import { monitorStage } from './monitor-stage';
+import { deployAndVerify } from './pre-traffic-checks';
+import { finish, notifyQuietly, restoreStable, retireQuietly } from './rollback';
+import type { RolloutResult, RolloutState } from './state';
+import { setCanaryWeight } from './traffic';
+
+export interface CanaryRolloutInput {
+  spec: CanarySpec;
+}
+
+/** Shifts traffic to the canary stage by stage, and back to stable the moment anything is wrong. */
+export async function canaryRollout({ spec }: CanaryRolloutInput): Promise<RolloutResult> {
+  const state = initialState(spec);
+  const control: Control = { seq: 0, abortRequested: false };
+  installHandlers(state, control);
+  touch(state);
+
+  try {
+    const outcome = await progress(spec, state, control);
+    return { outcome, state };
+  } catch (err) {
+    const reason = isCancellation(err) ? 'workflow cancelled' : `error: ${(err as Error).message}`;
+    if (state.weights.canary > 0 || state.phase === 'monitoring' || state.phase === 'promoting') {
+      await restoreStable(spec, state, reason);
+    }
+    if (!isCancellation(err)) record(state, 'error', reason);
+    finish(state, isCancellation(err) ? 'aborted' : 'failed');
+    await notifyQuietly(spec, state.outcome ?? 'failed', reason);
+    throw err;
+  }
+}
+
+async function progress(spec: CanarySpec, state: RolloutState, control: Control): Promise<RolloutResult['outcome']> {
+  // The router is the source of truth: start from a known split with no canary traffic.
+  await forward.setTraffic({ traffic: spec.traffic, stable: spec.stable, canary: null, canaryWeight: 0 });
+
+  const preTrafficFailure = await deployAndVerify(spec, state);
+  if (preTrafficFailure) {
+    record(state, 'rollback', `${preTrafficFailure}; the canary never received traffic`);
+    await retireQuietly(spec, state, 'canary');
+    finish(state, 'failed');
+    await notifyQuietly(spec, 'failed', preTrafficFailure);
+    return 'failed';
+  }
+  if (control.abortRequested) return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
+
+  for (let i = 0; i < spec.stages.length; i++) {
+    const stage = spec.stages[i]!;
+    state.stageIndex = i;
+    state.phase = 'monitoring';
+    await setCanaryWeight(spec, state, stage.weight);
+    if (stage.weight === 100) break;
+    const outcome = await monitorStage(spec, state, control, stage);
+    if (outcome === 'abort') return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
+    if (outcome === 'rollback') return rollBack(spec, state, 'rolled_back', state.lastVerdict?.summary ?? 'analysis failed');
+    await notifyQuietly(spec, 'stage-completed', `stage ${i + 1} at ${stage.weight}% passed`);
+  }
+  return promote(spec, state, control);
+}
+
+async function rollBack(
+  spec: CanarySpec,
+  state: RolloutState,
+  outcome: 'rolled_back' | 'aborted',
+  reason: string,
+): Promise<RolloutResult['outcome']> {
+  await restoreStable(spec, state, reason);
+  await retireQuietly(spec, state, 'canary');
+  finish(state, outcome);
+  await notifyQuietly(spec, outcome, reason);
+  return outcome;
+}
+
+/** The canary becomes the new stable; the old version stays up for the stabilization delay. */
+async function promote(spec: CanarySpec, state: RolloutState, control: Control): Promise<RolloutResult['outcome']> {
+  state.phase = 'promoting';
+  const split = await forward.setTraffic({ traffic: spec.traffic, stable: spec.canary, canary: null, canaryWeight: 0 });
+  state.weights = { stable: 0, canary: split.weights.stable };
+  record(state, 'promote', `${spec.canary.version} carries 100%; ${spec.stable.version} kept for ${spec.promotion.stabilizationDelay / 1000}s`);
+
+  state.phase = 'stabilizing';
+  touch(state);
+  // Until the old version is retired, an abort switches back to it at once.
+  const aborted = await condition(() => control.abortRequested, spec.promotion.stabilizationDelay);
+  if (aborted) {
+    return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted during stabilization');
+  }
+  await retireQuietly(spec, state, 'stable');
+  finish(state, 'promoted');
+  await notifyQuietly(spec, 'promoted', `${spec.canary.version} promoted`);
+  return 'promoted';
+}

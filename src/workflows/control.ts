@@ -1,0 +1,105 @@
+import { defineQuery, defineSignal, setHandler, setCurrentDetails } from '@temporalio/workflow';
+import type { Decision, DecisionKind, RolloutState } from './state';
+
+// Signals take one object: the Web UI sends exactly one JSON payload.
+export interface PauseSignal {
+  reason?: string;
+}
+export type ResumeSignal = Record<string, never> | { reason?: string };
+export interface AbortSignal {
+  reason?: string;
+}
+
+export const pauseSignal = defineSignal<[PauseSignal?]>('pause');
+export const resumeSignal = defineSignal<[ResumeSignal?]>('resume');
+export const abortSignal = defineSignal<[AbortSignal?]>('abort');
+export const stateQuery = defineQuery<RolloutState>('state');
+
+/** Mutable control inputs; `seq` changes on every signal so that waits can wake on it. */
+export interface Control {
+  seq: number;
+  abortRequested: boolean;
+}
+
+export function nowIso(): string {
+  // Workflow time: deterministic on replay.
+  return new Date(Date.now()).toISOString();
+}
+
+export function record(
+  state: RolloutState,
+  kind: DecisionKind,
+  reason: string,
+  evidence?: unknown,
+): Decision {
+  const decision: Decision = {
+    at: nowIso(),
+    kind,
+    stage: state.stageIndex >= 0 ? state.stageIndex : null,
+    weight: state.weights.canary,
+    reason,
+    ...(evidence === undefined ? {} : { evidence }),
+  };
+  state.decisions.push(decision);
+  touch(state);
+  return decision;
+}
+
+/** Refreshes updatedAt and the one-line summary the Web UI shows. */
+export function touch(state: RolloutState): void {
+  state.updatedAt = nowIso();
+  const stage =
+    state.stageIndex >= 0 ? ` · stage ${state.stageIndex + 1}/${state.stageWeights.length}` : '';
+  const windowText = state.window
+    ? ` · window ${Math.round(state.window.elapsedMs / 1000)}s/${Math.round(state.window.requiredMs / 1000)}s`
+    : '';
+  const verdict = state.lastVerdict ? ` · last verdict ${state.lastVerdict.result}: ${state.lastVerdict.summary}` : '';
+  const paused = state.paused ? ` · PAUSED (${state.pauseReason ?? 'by operator'})` : '';
+  state.details =
+    `**${state.service}** ${state.stableVersion} → ${state.canaryVersion} · ${state.phase}${stage}` +
+    ` · weights stable ${state.weights.stable}% / canary ${state.weights.canary}%${windowText}${paused}${verdict}`;
+  setCurrentDetails(state.details);
+}
+
+export function installHandlers(state: RolloutState, control: Control): void {
+  setHandler(stateQuery, () => state, {
+    description: 'The rollout: phase, stage, weights, paused, every decision with its evidence, and timestamps.',
+  });
+  setHandler(
+    pauseSignal,
+    (input) => {
+      if (isFinished(state)) return;
+      state.paused = true;
+      state.pauseReason = input?.reason ?? 'paused by operator';
+      control.seq++;
+      record(state, 'pause', state.pauseReason);
+    },
+    { description: 'Stop advancing stages. Automated rollback keeps guarding. Payload: {"reason": "..."} (optional).' },
+  );
+  setHandler(
+    resumeSignal,
+    () => {
+      if (isFinished(state) || !state.paused) return;
+      state.paused = false;
+      state.pauseReason = null;
+      control.seq++;
+      record(state, 'resume', 'resumed by operator');
+    },
+    { description: 'Continue a paused rollout. Payload: {}.' },
+  );
+  setHandler(
+    abortSignal,
+    (input) => {
+      if (isFinished(state) || control.abortRequested) return;
+      control.abortRequested = true;
+      state.abortReason = input?.reason ?? 'aborted by operator';
+      control.seq++;
+      record(state, 'abort', state.abortReason);
+    },
+    { description: 'Roll back now: stable gets 100%. Payload: {"reason": "..."}.' },
+  );
+}
+
+export function isFinished(state: RolloutState): boolean {
+  return state.outcome !== null;
+}

@@ -1,0 +1,1 @@
+export { canaryRollout, type CanaryRolloutInput } from './canary';

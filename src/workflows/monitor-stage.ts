@@ -1,0 +1,117 @@
+import { condition } from '@temporalio/workflow';
+import { judgeThreshold } from '../analysis/threshold';
+import type { Verdict, VersionMetrics } from '../analysis/types';
+import type { CanarySpec, Stage } from '../spec/canary';
+import { polling } from './activity-stubs';
+import { type Control, nowIso, record, touch } from './control';
+import { RECENT_VERDICTS_KEPT, type RolloutState } from './state';
+
+export type StageOutcome = 'advance' | 'rollback' | 'abort';
+
+const emptyMetrics = (version: string): VersionMetrics => ({ version, requests: 0, errors: 0, p50Ms: null, p99Ms: null });
+
+/** Reads both versions over the stage so far and judges them; a failed read is "no data", never a pass. */
+async function poll(spec: CanarySpec, sinceMs: number, metricErrors: { count: number }): Promise<Verdict> {
+  try {
+    const { stable, canary } = await polling.readMetrics({
+      metrics: spec.metrics,
+      stableVersion: spec.stable.version,
+      canaryVersion: spec.canary.version,
+      sinceMs,
+    });
+    metricErrors.count = 0;
+    return judgeThreshold({
+      canary,
+      baseline: stable,
+      config: spec.analysis,
+      minCanaryRequests: spec.monitoring.minCanaryRequests,
+    });
+  } catch (err) {
+    metricErrors.count++;
+    return {
+      result: 'inconclusive',
+      summary: `metrics unavailable (${metricErrors.count} in a row): ${(err as Error).message}`,
+      checks: [],
+      canary: emptyMetrics(spec.canary.version),
+      baseline: emptyMetrics(spec.stable.version),
+    };
+  }
+}
+
+function keepVerdict(state: RolloutState, verdict: Verdict): void {
+  state.lastVerdict = verdict;
+  state.verdictCount++;
+  state.recentVerdicts.push(verdict);
+  if (state.recentVerdicts.length > RECENT_VERDICTS_KEPT) state.recentVerdicts.shift();
+}
+
+/**
+ * Watches one stage. Polls both versions every interval and rolls back on the first failing
+ * verdict, paused or not. Only unpaused time counts towards the window, because a durable timer
+ * cannot itself be paused. Too few requests extends the window up to maxWindow, then applies the
+ * onInconclusive policy.
+ */
+export async function monitorStage(
+  spec: CanarySpec,
+  state: RolloutState,
+  control: Control,
+  stage: Stage,
+): Promise<StageOutcome> {
+  const { interval, maxWindow, onInconclusive } = spec.monitoring;
+  const stageStart = Date.now();
+  state.window = { stage: state.stageIndex, startedAt: nowIso(), elapsedMs: 0, requiredMs: stage.windowMs, maxMs: Math.max(maxWindow, stage.windowMs), polls: 0 };
+  const window = state.window;
+  const metricErrors = { count: 0 };
+  let holdingForInconclusive = false;
+  let lastTick = stageStart;
+  let nextPollAt = stageStart + interval;
+
+  for (;;) {
+    const seenSeq = control.seq;
+    const untilWindowEnd = state.paused ? Infinity : window.requiredMs - window.elapsedMs;
+    const wait = Math.max(0, Math.min(nextPollAt - Date.now(), untilWindowEnd));
+    if (wait > 0) await condition(() => control.seq !== seenSeq, wait);
+
+    const now = Date.now();
+    if (!state.paused) window.elapsedMs += now - lastTick;
+    lastTick = now;
+    if (control.abortRequested) return 'abort';
+
+    if (holdingForInconclusive && !state.paused) {
+      record(state, 'advance', 'operator resumed after inconclusive analysis', state.lastVerdict);
+      return 'advance';
+    }
+
+    if (now >= nextPollAt) {
+      const verdict = await poll(spec, stageStart, metricErrors);
+      window.polls++;
+      keepVerdict(state, verdict);
+      nextPollAt = Date.now() + interval;
+      if (verdict.result === 'fail') {
+        record(state, 'rollback', verdict.summary, verdict);
+        return 'rollback';
+      }
+      touch(state);
+    }
+
+    if (state.paused || window.elapsedMs < window.requiredMs) continue;
+    const verdict = state.lastVerdict;
+    if (verdict?.result === 'pass' && window.polls > 0) {
+      record(state, 'advance', `window of ${window.requiredMs / 1000}s passed: ${verdict.summary}`, verdict);
+      return 'advance';
+    }
+    if (window.requiredMs < window.maxMs) {
+      window.requiredMs = Math.min(window.maxMs, window.requiredMs + interval);
+      record(state, 'extend', `inconclusive at window end, extended to ${window.requiredMs / 1000}s: ${verdict?.summary ?? 'no verdict yet'}`, verdict);
+      continue;
+    }
+    if (onInconclusive === 'rollback') {
+      record(state, 'rollback', `still inconclusive after ${window.maxMs / 1000}s: ${verdict?.summary ?? 'no verdict'}`, verdict);
+      return 'rollback';
+    }
+    state.paused = true;
+    state.pauseReason = 'analysis inconclusive: resume to advance, abort to roll back';
+    holdingForInconclusive = true;
+    record(state, 'hold', `still inconclusive after ${window.maxMs / 1000}s: ${verdict?.summary ?? 'no verdict'}`, verdict);
+  }
+}

@@ -1,0 +1,62 @@
+import { CancellationScope, condition } from '@temporalio/workflow';
+import type { CanarySpec } from '../spec/canary';
+import { polling, restoring, waiting } from './activity-stubs';
+import { record, touch } from './control';
+import type { Outcome, RolloutState } from './state';
+
+const SLOW_ROLLBACK_WARNING = '15s';
+
+/**
+ * Puts 100% on stable. Runs in a non-cancellable scope so a Cancel from the Web UI still restores
+ * traffic, and retries forever: a rollout must never end with traffic on a failed version.
+ */
+export async function restoreStable(spec: CanarySpec, state: RolloutState, reason: string): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    state.phase = 'rolling-back';
+    record(state, 'rollback', reason);
+    let done = false;
+    const restored = restoring
+      .setTraffic({ traffic: spec.traffic, stable: spec.stable, canary: spec.canary, canaryWeight: 0 })
+      .finally(() => {
+        done = true;
+      });
+    if (!(await condition(() => done, SLOW_ROLLBACK_WARNING))) {
+      record(state, 'error', 'rollback is still retrying: the traffic provider does not answer');
+      await notifyQuietly(spec, 'rollback-retrying', 'the traffic provider does not answer; still retrying');
+    }
+    const split = await restored;
+    state.weights = { stable: split.weights.stable, canary: split.weights.canary };
+    record(state, 'set-weight', `router confirms stable ${split.weights.stable}%, canary ${split.weights.canary}%`);
+  });
+}
+
+/** Retiring the failed canary is housekeeping: its failure must not hide the rollback's outcome. */
+export async function retireQuietly(spec: CanarySpec, state: RolloutState, which: 'stable' | 'canary'): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      const result = await waiting.retireVersion({ service: spec.service, deploy: spec.deploy, target: spec[which] });
+      record(state, 'retire', `${spec[which].version}: ${result.details}`);
+    } catch (err) {
+      record(state, 'error', `could not retire ${spec[which].version}: ${(err as Error).message}`);
+    }
+  });
+}
+
+export async function notifyQuietly(spec: CanarySpec, event: string, message: string): Promise<void> {
+  await CancellationScope.nonCancellable(async () => {
+    try {
+      await polling.notify({ service: spec.service, event, message, notify: spec.notify });
+    } catch {
+      // Notifications are best effort; the decision is already in the state.
+    }
+  });
+}
+
+export function finish(state: RolloutState, outcome: Outcome): void {
+  state.outcome = outcome;
+  state.phase = { promoted: 'promoted', rolled_back: 'rolled-back', aborted: 'aborted', failed: 'failed' }[outcome] as RolloutState['phase'];
+  state.finishedAt = state.updatedAt;
+  state.window = null;
+  touch(state);
+  state.finishedAt = state.updatedAt;
+}

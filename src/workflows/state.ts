@@ -1,0 +1,92 @@
+import type { Verdict } from '../analysis/types';
+
+export type Phase =
+  | 'starting'
+  | 'deploying'
+  | 'health-checking'
+  | 'smoke-testing'
+  | 'monitoring'
+  | 'paused'
+  | 'promoting'
+  | 'stabilizing'
+  | 'rolling-back'
+  | 'promoted'
+  | 'rolled-back'
+  | 'aborted'
+  | 'failed';
+
+export type Outcome = 'promoted' | 'rolled_back' | 'aborted' | 'failed';
+
+export type DecisionKind =
+  | 'deploy'
+  | 'health'
+  | 'smoke'
+  | 'set-weight'
+  | 'advance'
+  | 'extend'
+  | 'hold'
+  | 'pause'
+  | 'resume'
+  | 'abort'
+  | 'rollback'
+  | 'promote'
+  | 'retire'
+  | 'error';
+
+/** One thing the rollout decided, with the numbers that made it decide so. */
+export interface Decision {
+  at: string;
+  kind: DecisionKind;
+  stage: number | null;
+  weight: number;
+  reason: string;
+  evidence?: unknown;
+}
+
+export interface Weights {
+  stable: number;
+  canary: number;
+}
+
+export interface WindowState {
+  stage: number;
+  startedAt: string;
+  /** Monitoring time that counts towards the window: time spent paused does not. */
+  elapsedMs: number;
+  requiredMs: number;
+  maxMs: number;
+  polls: number;
+}
+
+export interface RolloutState {
+  service: string;
+  strategy: 'canary';
+  stableVersion: string;
+  canaryVersion: string;
+  phase: Phase;
+  /** Index into stages of the stage in progress, -1 before the first. */
+  stageIndex: number;
+  stageWeights: number[];
+  weights: Weights;
+  paused: boolean;
+  pauseReason: string | null;
+  window: WindowState | null;
+  lastVerdict: Verdict | null;
+  /** The most recent verdicts, newest last; every poll adds one. */
+  recentVerdicts: Verdict[];
+  verdictCount: number;
+  decisions: Decision[];
+  abortReason: string | null;
+  outcome: Outcome | null;
+  details: string;
+  startedAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+export interface RolloutResult {
+  outcome: Outcome;
+  state: RolloutState;
+}
+
+export const RECENT_VERDICTS_KEPT = 20;
