@@ -48,8 +48,13 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
         const router = providers.traffic(traffic);
         await router.setSplit(desired);
         const actual = await router.getSplit();
-        if (actual.weights.canary !== desired.canaryWeight || actual.stable?.version !== desired.stable.version) {
-          throw new Error(`router reports ${JSON.stringify(actual.weights)}, wanted canary ${desired.canaryWeight}`);
+        if (
+          actual.weights.canary !== desired.canaryWeight ||
+          actual.stable?.version !== desired.stable.version
+        ) {
+          throw new Error(
+            `router reports ${JSON.stringify(actual.weights)}, wanted canary ${desired.canaryWeight}`,
+          );
         }
         return actual;
       });
@@ -63,7 +68,9 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
       const stop = heartbeatEvery(2000);
       try {
         return await classified(() =>
-          providers.deployer(deploy).deploy({ service, ...target }, (message) => Context.current().heartbeat(message)),
+          providers
+            .deployer(deploy)
+            .deploy({ service, ...target }, (message) => Context.current().heartbeat(message)),
         );
       } finally {
         stop();
@@ -74,8 +81,16 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
       return classified(() => providers.deployer(deploy).retire({ service, ...target }));
     },
 
-    async checkHealth({ targets, healthCheck }: { targets: string[]; healthCheck: HealthCheckConfig }): Promise<HealthReport> {
-      return probeHealth(targets, healthCheck, (target, attempt) => Context.current().heartbeat({ target, attempt }));
+    async checkHealth({
+      targets,
+      healthCheck,
+    }: {
+      targets: string[];
+      healthCheck: HealthCheckConfig;
+    }): Promise<HealthReport> {
+      return probeHealth(targets, healthCheck, (target, attempt) =>
+        Context.current().heartbeat({ target, attempt }),
+      );
     },
 
     async runSmokeTests({ targets, tests }: { targets: string[]; tests: SmokeTest[] }): Promise<SmokeReport> {
@@ -103,7 +118,8 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
     async notify({ service, event, message, notify }: NotifyInput): Promise<void> {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? 'unknown';
       log.info(`rollout ${service}: ${event}: ${message}`, { service, event, workflowId });
-      if (notify.webhookUrlEnv) await postWebhook(notify.webhookUrlEnv, { service, event, message, workflowId });
+      if (notify.webhookUrlEnv)
+        await postWebhook(notify.webhookUrlEnv, { service, event, message, workflowId });
     },
   };
 }

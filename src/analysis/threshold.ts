@@ -28,7 +28,14 @@ function errorRateCheck({ canary, baseline, config }: ThresholdInput): CheckEvid
 
 function latencyCheck({ canary, baseline, config }: ThresholdInput): CheckEvidence {
   if (canary.p99Ms === null || baseline.p99Ms === null) {
-    return { name: 'p99-latency', canary: canary.p99Ms, baseline: baseline.p99Ms, limit: null, passed: null, note: 'no latency data' };
+    return {
+      name: 'p99-latency',
+      canary: canary.p99Ms,
+      baseline: baseline.p99Ms,
+      limit: null,
+      passed: null,
+      note: 'no latency data',
+    };
   }
   const limit = Math.max(baseline.p99Ms * config.maxP99Ratio, baseline.p99Ms + config.minP99DeltaMs);
   return {
@@ -41,7 +48,11 @@ function latencyCheck({ canary, baseline, config }: ThresholdInput): CheckEviden
   };
 }
 
-function resourceCheck(name: string, value: number | null | undefined, limit: number): CheckEvidence | undefined {
+function resourceCheck(
+  name: string,
+  value: number | null | undefined,
+  limit: number,
+): CheckEvidence | undefined {
   if (value === null || value === undefined) return undefined;
   return { name, canary: value, baseline: null, limit, passed: value <= limit, note: 'hard limit' };
 }
@@ -72,7 +83,11 @@ export function judgeThreshold(input: ThresholdInput): Verdict {
   const hardFailed = failed.filter((c) => c.note === 'hard limit');
   const base = { checks, canary, baseline };
   if (hardFailed.length > 0) {
-    return { ...base, result: 'fail', summary: `hard limit exceeded: ${hardFailed.map(describe).join('; ')}` };
+    return {
+      ...base,
+      result: 'fail',
+      summary: `hard limit exceeded: ${hardFailed.map(describe).join('; ')}`,
+    };
   }
   if (!enough) {
     return {

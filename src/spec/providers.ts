@@ -30,7 +30,9 @@ const deployProcess = z
   .object({
     provider: z.literal('process'),
     // An executable and literal arguments: never a shell string.
-    command: z.string().regex(/^[A-Za-z0-9_./-]+$/, 'an executable name or path, without spaces or shell syntax'),
+    command: z
+      .string()
+      .regex(/^[A-Za-z0-9_./-]+$/, 'an executable name or path, without spaces or shell syntax'),
     args: z.array(z.string().max(1000)).max(64).default([]),
     env: z.record(envKey, z.string().max(4000)).default({}),
     readyTimeout: duration.default(20_000),

@@ -35,7 +35,11 @@ export async function canaryRollout({ spec }: CanaryRolloutInput): Promise<Rollo
   }
 }
 
-async function progress(spec: CanarySpec, state: RolloutState, control: Control): Promise<RolloutResult['outcome']> {
+async function progress(
+  spec: CanarySpec,
+  state: RolloutState,
+  control: Control,
+): Promise<RolloutResult['outcome']> {
   // The router is the source of truth: start from a known split with no canary traffic.
   await forward.setTraffic({ traffic: spec.traffic, stable: spec.stable, canary: null, canaryWeight: 0 });
 
@@ -57,7 +61,8 @@ async function progress(spec: CanarySpec, state: RolloutState, control: Control)
     if (stage.weight === 100) break;
     const outcome = await monitorStage(spec, state, control, stage);
     if (outcome === 'abort') return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
-    if (outcome === 'rollback') return rollBack(spec, state, 'rolled_back', state.lastVerdict?.summary ?? 'analysis failed');
+    if (outcome === 'rollback')
+      return rollBack(spec, state, 'rolled_back', state.lastVerdict?.summary ?? 'analysis failed');
     await notifyQuietly(spec, 'stage-completed', `stage ${i + 1} at ${stage.weight}% passed`);
   }
   return promote(spec, state, control);
@@ -77,11 +82,24 @@ async function rollBack(
 }
 
 /** The canary becomes the new stable; the old version stays up for the stabilization delay. */
-async function promote(spec: CanarySpec, state: RolloutState, control: Control): Promise<RolloutResult['outcome']> {
+async function promote(
+  spec: CanarySpec,
+  state: RolloutState,
+  control: Control,
+): Promise<RolloutResult['outcome']> {
   state.phase = 'promoting';
-  const split = await forward.setTraffic({ traffic: spec.traffic, stable: spec.canary, canary: null, canaryWeight: 0 });
+  const split = await forward.setTraffic({
+    traffic: spec.traffic,
+    stable: spec.canary,
+    canary: null,
+    canaryWeight: 0,
+  });
   state.weights = { stable: 0, canary: split.weights.stable };
-  record(state, 'promote', `${spec.canary.version} carries 100%; ${spec.stable.version} kept for ${spec.promotion.stabilizationDelay / 1000}s`);
+  record(
+    state,
+    'promote',
+    `${spec.canary.version} carries 100%; ${spec.stable.version} kept for ${spec.promotion.stabilizationDelay / 1000}s`,
+  );
 
   state.phase = 'stabilizing';
   touch(state);

@@ -48,12 +48,13 @@ export function record(
 /** Refreshes updatedAt and the one-line summary the Web UI shows. */
 export function touch(state: RolloutState): void {
   state.updatedAt = nowIso();
-  const stage =
-    state.stageIndex >= 0 ? ` · stage ${state.stageIndex + 1}/${state.stageWeights.length}` : '';
+  const stage = state.stageIndex >= 0 ? ` · stage ${state.stageIndex + 1}/${state.stageWeights.length}` : '';
   const windowText = state.window
     ? ` · window ${Math.round(state.window.elapsedMs / 1000)}s/${Math.round(state.window.requiredMs / 1000)}s`
     : '';
-  const verdict = state.lastVerdict ? ` · last verdict ${state.lastVerdict.result}: ${state.lastVerdict.summary}` : '';
+  const verdict = state.lastVerdict
+    ? ` · last verdict ${state.lastVerdict.result}: ${state.lastVerdict.summary}`
+    : '';
   const paused = state.paused ? ` · PAUSED (${state.pauseReason ?? 'by operator'})` : '';
   state.details =
     `**${state.service}** ${state.stableVersion} → ${state.canaryVersion} · ${state.phase}${stage}` +
@@ -63,7 +64,8 @@ export function touch(state: RolloutState): void {
 
 export function installHandlers(state: RolloutState, control: Control): void {
   setHandler(stateQuery, () => state, {
-    description: 'The rollout: phase, stage, weights, paused, every decision with its evidence, and timestamps.',
+    description:
+      'The rollout: phase, stage, weights, paused, every decision with its evidence, and timestamps.',
   });
   setHandler(
     pauseSignal,
@@ -74,7 +76,10 @@ export function installHandlers(state: RolloutState, control: Control): void {
       control.seq++;
       record(state, 'pause', state.pauseReason);
     },
-    { description: 'Stop advancing stages. Automated rollback keeps guarding. Payload: {"reason": "..."} (optional).' },
+    {
+      description:
+        'Stop advancing stages. Automated rollback keeps guarding. Payload: {"reason": "..."} (optional).',
+    },
   );
   setHandler(
     resumeSignal,

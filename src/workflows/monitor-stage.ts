@@ -8,7 +8,13 @@ import { RECENT_VERDICTS_KEPT, type RolloutState } from './state';
 
 export type StageOutcome = 'advance' | 'rollback' | 'abort';
 
-const emptyMetrics = (version: string): VersionMetrics => ({ version, requests: 0, errors: 0, p50Ms: null, p99Ms: null });
+const emptyMetrics = (version: string): VersionMetrics => ({
+  version,
+  requests: 0,
+  errors: 0,
+  p50Ms: null,
+  p99Ms: null,
+});
 
 /** Reads both versions over the stage so far and judges them; a failed read is "no data", never a pass. */
 async function poll(spec: CanarySpec, sinceMs: number, metricErrors: { count: number }): Promise<Verdict> {
@@ -59,7 +65,14 @@ export async function monitorStage(
 ): Promise<StageOutcome> {
   const { interval, maxWindow, onInconclusive } = spec.monitoring;
   const stageStart = Date.now();
-  state.window = { stage: state.stageIndex, startedAt: nowIso(), elapsedMs: 0, requiredMs: stage.windowMs, maxMs: Math.max(maxWindow, stage.windowMs), polls: 0 };
+  state.window = {
+    stage: state.stageIndex,
+    startedAt: nowIso(),
+    elapsedMs: 0,
+    requiredMs: stage.windowMs,
+    maxMs: Math.max(maxWindow, stage.windowMs),
+    polls: 0,
+  };
   const window = state.window;
   const metricErrors = { count: 0 };
   let holdingForInconclusive = false;
@@ -102,16 +115,31 @@ export async function monitorStage(
     }
     if (window.requiredMs < window.maxMs) {
       window.requiredMs = Math.min(window.maxMs, window.requiredMs + interval);
-      record(state, 'extend', `inconclusive at window end, extended to ${window.requiredMs / 1000}s: ${verdict?.summary ?? 'no verdict yet'}`, verdict);
+      record(
+        state,
+        'extend',
+        `inconclusive at window end, extended to ${window.requiredMs / 1000}s: ${verdict?.summary ?? 'no verdict yet'}`,
+        verdict,
+      );
       continue;
     }
     if (onInconclusive === 'rollback') {
-      record(state, 'rollback', `still inconclusive after ${window.maxMs / 1000}s: ${verdict?.summary ?? 'no verdict'}`, verdict);
+      record(
+        state,
+        'rollback',
+        `still inconclusive after ${window.maxMs / 1000}s: ${verdict?.summary ?? 'no verdict'}`,
+        verdict,
+      );
       return 'rollback';
     }
     state.paused = true;
     state.pauseReason = 'analysis inconclusive: resume to advance, abort to roll back';
     holdingForInconclusive = true;
-    record(state, 'hold', `still inconclusive after ${window.maxMs / 1000}s: ${verdict?.summary ?? 'no verdict'}`, verdict);
+    record(
+      state,
+      'hold',
+      `still inconclusive after ${window.maxMs / 1000}s: ${verdict?.summary ?? 'no verdict'}`,
+      verdict,
+    );
   }
 }

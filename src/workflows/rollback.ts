@@ -26,15 +26,27 @@ export async function restoreStable(spec: CanarySpec, state: RolloutState, reaso
     }
     const split = await restored;
     state.weights = { stable: split.weights.stable, canary: split.weights.canary };
-    record(state, 'set-weight', `router confirms stable ${split.weights.stable}%, canary ${split.weights.canary}%`);
+    record(
+      state,
+      'set-weight',
+      `router confirms stable ${split.weights.stable}%, canary ${split.weights.canary}%`,
+    );
   });
 }
 
 /** Retiring the failed canary is housekeeping: its failure must not hide the rollback's outcome. */
-export async function retireQuietly(spec: CanarySpec, state: RolloutState, which: 'stable' | 'canary'): Promise<void> {
+export async function retireQuietly(
+  spec: CanarySpec,
+  state: RolloutState,
+  which: 'stable' | 'canary',
+): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
     try {
-      const result = await waiting.retireVersion({ service: spec.service, deploy: spec.deploy, target: spec[which] });
+      const result = await waiting.retireVersion({
+        service: spec.service,
+        deploy: spec.deploy,
+        target: spec[which],
+      });
       record(state, 'retire', `${spec[which].version}: ${result.details}`);
     } catch (err) {
       record(state, 'error', `could not retire ${spec[which].version}: ${(err as Error).message}`);
@@ -54,7 +66,9 @@ export async function notifyQuietly(spec: CanarySpec, event: string, message: st
 
 export function finish(state: RolloutState, outcome: Outcome): void {
   state.outcome = outcome;
-  state.phase = { promoted: 'promoted', rolled_back: 'rolled-back', aborted: 'aborted', failed: 'failed' }[outcome] as RolloutState['phase'];
+  state.phase = { promoted: 'promoted', rolled_back: 'rolled-back', aborted: 'aborted', failed: 'failed' }[
+    outcome
+  ] as RolloutState['phase'];
   state.finishedAt = state.updatedAt;
   state.window = null;
   touch(state);

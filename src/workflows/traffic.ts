@@ -12,5 +12,9 @@ export async function setCanaryWeight(spec: CanarySpec, state: RolloutState, wei
     canaryWeight: weight,
   });
   state.weights = { stable: split.weights.stable, canary: split.weights.canary };
-  record(state, 'set-weight', `router confirms canary ${split.weights.canary}%, stable ${split.weights.stable}%`);
+  record(
+    state,
+    'set-weight',
+    `router confirms canary ${split.weights.canary}%, stable ${split.weights.stable}%`,
+  );
 }

@@ -38,7 +38,8 @@ export async function checkHealth(
       healthy: last.status === config.expectedStatus,
       attempts: attempt,
       lastStatus: last.status,
-      lastError: last.error ?? (last.status === config.expectedStatus ? null : `expected ${config.expectedStatus}`),
+      lastError:
+        last.error ?? (last.status === config.expectedStatus ? null : `expected ${config.expectedStatus}`),
     });
   }
   return { healthy: results.every((r) => r.healthy), targets: results };

@@ -16,13 +16,29 @@ export interface ProbeRequest {
 }
 
 /** One HTTP request that never throws: failures come back as data, to be kept as evidence. */
-export async function probe({ url, method = 'GET', headers, body, timeoutMs }: ProbeRequest): Promise<ProbeResult> {
+export async function probe({
+  url,
+  method = 'GET',
+  headers,
+  body,
+  timeoutMs,
+}: ProbeRequest): Promise<ProbeResult> {
   const started = performance.now();
   try {
     const response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
-    return { status: response.status, body: text.slice(0, 2000), error: null, durationMs: performance.now() - started };
+    return {
+      status: response.status,
+      body: text.slice(0, 2000),
+      error: null,
+      durationMs: performance.now() - started,
+    };
   } catch (err) {
-    return { status: null, body: '', error: describeFetchError(err), durationMs: performance.now() - started };
+    return {
+      status: null,
+      body: '',
+      error: describeFetchError(err),
+      durationMs: performance.now() - started,
+    };
   }
 }

@@ -29,7 +29,8 @@ export async function runSmokeTests(targets: string[], tests: SmokeTest[]): Prom
       });
       let reason: string | null = null;
       if (result.error) reason = result.error;
-      else if (result.status !== test.expectedStatus) reason = `status ${result.status}, expected ${test.expectedStatus}`;
+      else if (result.status !== test.expectedStatus)
+        reason = `status ${result.status}, expected ${test.expectedStatus}`;
       else if (test.bodyContains !== undefined && !result.body.includes(test.bodyContains)) {
         reason = `body does not contain ${JSON.stringify(test.bodyContains)}`;
       }

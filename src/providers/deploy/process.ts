@@ -43,9 +43,13 @@ export class ProcessDeployer implements Deployer {
       }
       const pid = this.spawnFor(request, target, key);
       writeFileSync(pidFile, String(pid));
-      const ready = await waitForPort(target, this.config.readyTimeout, () => onProgress(`waiting for ${target}`));
+      const ready = await waitForPort(target, this.config.readyTimeout, () =>
+        onProgress(`waiting for ${target}`),
+      );
       if (!ready) {
-        throw new TransientError(`${request.version} did not listen on ${target} within ${this.config.readyTimeout}ms`);
+        throw new TransientError(
+          `${request.version} did not listen on ${target} within ${this.config.readyTimeout}ms`,
+        );
       }
       started.push(`${target} (pid ${pid})`);
     }
@@ -63,7 +67,11 @@ export class ProcessDeployer implements Deployer {
       }
       rmSync(pidFile, { force: true });
     }
-    return { version: request.version, targets: request.targets, details: `stopped ${stopped.join(', ') || 'nothing'}` };
+    return {
+      version: request.version,
+      targets: request.targets,
+      details: `stopped ${stopped.join(', ') || 'nothing'}`,
+    };
   }
 
   private spawnFor(request: DeployRequest, target: string, key: string): number {

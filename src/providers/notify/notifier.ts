@@ -11,5 +11,8 @@ export interface RolloutEvent {
 export async function postWebhook(urlEnv: string, event: RolloutEvent): Promise<void> {
   const url = process.env[urlEnv];
   if (!url) return;
-  await requestJson(url, { method: 'POST', body: { ...event, text: `[${event.service}] ${event.event}: ${event.message}` } });
+  await requestJson(url, {
+    method: 'POST',
+    body: { ...event, text: `[${event.service}] ${event.event}: ${event.message}` },
+  });
 }

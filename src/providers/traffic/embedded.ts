@@ -6,7 +6,10 @@ export class EmbeddedTrafficRouter implements TrafficRouter {
   constructor(private readonly adminUrl: string) {}
 
   setSplit(split: DesiredSplit): Promise<TrafficSplit> {
-    return requestJson<TrafficSplit>(new URL('/admin/split', this.adminUrl).href, { method: 'PUT', body: split });
+    return requestJson<TrafficSplit>(new URL('/admin/split', this.adminUrl).href, {
+      method: 'PUT',
+      body: split,
+    });
   }
 
   getSplit(): Promise<TrafficSplit> {

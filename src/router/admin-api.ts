@@ -1,0 +1,90 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { RoutingTable } from './split';
+import { splitUpdateSchema } from './split-schema';
+import { toIssueList } from './validation';
+import type { VersionStats } from './version-stats';
+
+export interface AdminDeps {
+  table: RoutingTable;
+  stats: VersionStats;
+}
+
+const epochMs = z
+  .string()
+  .regex(/^\d{1,16}$/, 'must be epoch milliseconds')
+  .transform((value) => Number(value));
+
+const metricsQuerySchema = z
+  .object({
+    version: z.string().min(1).max(200),
+    sinceMs: epochMs,
+    untilMs: epochMs.optional(),
+  })
+  .refine((q) => q.untilMs === undefined || q.untilMs >= q.sinceMs, {
+    path: ['untilMs'],
+    message: 'must be >= sinceMs',
+  });
+
+const ADMIN_BODY_LIMIT = 64 * 1024;
+
+export function buildAdminApi(deps: AdminDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: ADMIN_BODY_LIMIT });
+
+  // Tolerate an empty JSON body: callers often send the header on body-less POSTs such as reset-stats.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      const error = new Error('body is not valid JSON') as FastifyError;
+      error.statusCode = 400;
+      done(error, undefined);
+    }
+  });
+
+  // Keep every error in the same {error, issues} shape the validation failures use.
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    void reply.code(status).send({ error: error.message, issues: [] });
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+
+  app.get('/admin/split', async () => deps.table.view());
+
+  app.put('/admin/split', async (request, reply) => {
+    const parsed = splitUpdateSchema.safeParse(request.body);
+    if (!parsed.success) {
+      return reply.code(400).send({ error: 'invalid split', issues: toIssueList(parsed.error) });
+    }
+    return deps.table.apply(parsed.data);
+  });
+
+  app.get('/admin/metrics', async (request, reply) => {
+    const parsed = metricsQuerySchema.safeParse(request.query);
+    if (!parsed.success) {
+      return reply.code(400).send({ error: 'invalid metrics query', issues: toIssueList(parsed.error) });
+    }
+    const { version, sinceMs, untilMs } = parsed.data;
+    return deps.stats.window(version, sinceMs, untilMs ?? Date.now());
+  });
+
+  app.get('/admin/stats', async () => ({
+    versions: deps.stats.snapshotTotals(),
+    splitHistory: deps.table.history(),
+  }));
+
+  app.post('/admin/reset-stats', async () => {
+    deps.stats.reset();
+    deps.table.clearHistory();
+    return { ok: true };
+  });
+
+  return app;
+}

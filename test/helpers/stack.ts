@@ -1,0 +1,76 @@
+import { startDemoService, type DemoServiceHandle, type Faults } from '../../src/demo/service';
+import { startTraffic, type TrafficHandle } from '../../src/demo/traffic';
+import { startRouter, type RouterHandle } from '../../src/router/server';
+
+export interface RouterView {
+  stable: { version: string } | null;
+  canary: { version: string } | null;
+  weights: { stable: number; canary: number };
+}
+
+export interface RouterStats {
+  versions: Record<
+    string,
+    { requests: number; errors: number; firstRequestAt: number | null; firstErrorAt: number | null }
+  >;
+  splitHistory: {
+    at: number;
+    stableVersion: string | null;
+    canaryVersion: string | null;
+    canaryWeight: number;
+  }[];
+}
+
+/** The real parts a rollout touches: a router, v1 and v2 of the demo service, and users. */
+export class Stack {
+  traffic: TrafficHandle | undefined;
+
+  private constructor(
+    readonly router: RouterHandle,
+    readonly v1: DemoServiceHandle,
+    readonly v2: DemoServiceHandle,
+  ) {}
+
+  static async start(v2Faults: Partial<Faults> = {}): Promise<Stack> {
+    const router = await startRouter({ port: 0, adminPort: 0 });
+    const v1 = await startDemoService({ version: 'v1', port: 0 });
+    const v2 = await startDemoService({ version: 'v2', port: 0, faults: v2Faults });
+    return new Stack(router, v1, v2);
+  }
+
+  startUsers(rps = 60, maxDurationMs = 120_000): TrafficHandle {
+    this.traffic = startTraffic({ url: this.router.url, rps, users: 400, maxDurationMs });
+    return this.traffic;
+  }
+
+  async split(): Promise<RouterView> {
+    return (await fetch(`${this.router.adminUrl}/admin/split`)).json() as Promise<RouterView>;
+  }
+
+  async stats(): Promise<RouterStats> {
+    return (await fetch(`${this.router.adminUrl}/admin/stats`)).json() as Promise<RouterStats>;
+  }
+
+  async close(): Promise<void> {
+    await this.traffic?.stop();
+    await Promise.allSettled([this.router.close(), this.v1.close(), this.v2.close()]);
+  }
+}
+
+/** Samples the router's split until stopped, so a test can assert on every value it ever had. */
+export function sampleSplits(stack: Stack, everyMs = 100): { samples: RouterView[]; stop(): RouterView[] } {
+  const samples: RouterView[] = [];
+  const timer = setInterval(() => {
+    stack.split().then(
+      (s) => samples.push(s),
+      () => undefined,
+    );
+  }, everyMs);
+  return {
+    samples,
+    stop: () => {
+      clearInterval(timer);
+      return samples;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { resolveTemporalCli } from '../../src/devserver/resolve-cli';
+import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
+
+/** A real dev server through @temporalio/testing, using the project's pinned CLI binary. */
+export async function createTemporalEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const cli = resolveTemporalCli();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: '127.0.0.1',
+      ...(cli ? { executable: { type: 'existing-path', path: cli.path } } : {}),
+      extraArgs: ['--log-level', 'warn'],
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** Bundling takes seconds; tests that create several workers share one bundle. */
+export function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    },
+  });
+  return bundle;
+}
+
+let runtimeInstalled = false;
+
+/** Worker INFO logs drown test output; Runtime.install may run once per process. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
