@@ -60,6 +60,7 @@ async function progress(
     await setCanaryWeight(spec, state, stage.weight);
     if (stage.weight === 100) break;
     const outcome = await monitorStage(spec, state, control, stage);
+    state.window = null;
     if (outcome === 'abort') return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
     if (outcome === 'rollback')
       return rollBack(spec, state, 'rolled_back', state.lastVerdict?.summary ?? 'analysis failed');

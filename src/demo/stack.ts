@@ -1,0 +1,113 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { startDevServer, type DevServer } from '../devserver/dev-server';
+import { freePort } from '../devserver/free-port';
+import { ProcessDeployer } from '../providers/deploy/process';
+import { startRouter, type RouterHandle } from '../router/server';
+import { startWorkerProcess, type WorkerProcess } from './worker-process';
+
+export interface DemoStack {
+  stateDir: string;
+  server: DevServer;
+  router: RouterHandle;
+  worker: WorkerProcess;
+  client: Client;
+  taskQueue: string;
+  stableUrl: string;
+  close(): Promise<void>;
+}
+
+export const DEMO_SERVICE = 'checkout';
+
+/** Kills every process the demo's deploys started, found through their pid files. */
+function killDeployed(stateDir: string): void {
+  const pids = join(stateDir, 'pids');
+  let files: string[] = [];
+  try {
+    files = readdirSync(pids);
+  } catch {
+    return;
+  }
+  for (const file of files) {
+    const pid = Number(readFileSync(join(pids, file), 'utf8'));
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Starts everything the demo needs, each piece real: Temporal with its UI, router, worker, v1. */
+export async function startDemoStack(log: (line: string) => void): Promise<DemoStack> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'durable-rollouts-demo-'));
+  process.env.DURABLE_ROLLOUTS_STATE_DIR = stateDir;
+  const cleanups: (() => Promise<void> | void)[] = [() => killDeployed(stateDir)];
+  const close = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+  };
+  try {
+    log('starting the Temporal dev server with its Web UI…');
+    const server = await startDevServer({ ui: true, logFile: join(stateDir, 'temporal.log') });
+    cleanups.push(() => server.stop());
+    log(`Temporal Web UI: ${server.uiUrl}/namespaces/default/workflows`);
+
+    const router = await startRouter({ port: 0, adminPort: 0 });
+    cleanups.push(() => router.close());
+    log(`router: ${router.url} (admin ${router.adminUrl})`);
+
+    const taskQueue = `demo-${process.pid}`;
+    const worker = await startWorkerProcess(
+      {
+        ...process.env,
+        TEMPORAL_ADDRESS: server.address,
+        TEMPORAL_NAMESPACE: 'default',
+        ROLLOUT_TASK_QUEUE: taskQueue,
+      },
+      join(stateDir, 'worker.log'),
+    );
+    cleanups.push(() => worker.stop());
+    log(`worker: pid ${worker.child.pid}, task queue ${taskQueue}`);
+
+    const stableUrl = `http://127.0.0.1:${await freePort()}`;
+    await new ProcessDeployer({
+      provider: 'process',
+      command: process.execPath,
+      args: ['--import', 'tsx', join(__dirname, 'service-main.ts')],
+      env: {},
+      readyTimeout: 30_000,
+    }).deploy({ service: DEMO_SERVICE, version: 'v1', targets: [stableUrl] }, () => undefined);
+    await fetch(`${router.adminUrl}/admin/split`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        stable: { version: 'v1', targets: [stableUrl] },
+        canary: null,
+        canaryWeight: 0,
+      }),
+    });
+    log(`demo service v1: ${stableUrl} (100% of traffic)`);
+
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+    return {
+      stateDir,
+      server,
+      router,
+      worker,
+      client,
+      taskQueue,
+      stableUrl,
+      close: async () => {
+        await close();
+        rmSync(stateDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await close();
+    throw new Error(`${(err as Error).message} (logs in ${stateDir})`);
+  }
+}

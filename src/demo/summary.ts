@@ -1,0 +1,80 @@
+import type { RolloutResult } from '../workflows/state';
+import type { TrafficReport } from './traffic';
+
+export interface RouterStatsView {
+  versions: Record<string, { requests: number; errors: number; firstErrorAt: number | null }>;
+  splitHistory: {
+    at: number;
+    stableVersion: string | null;
+    canaryVersion: string | null;
+    canaryWeight: number;
+  }[];
+}
+
+export interface RouterSplitView {
+  stable: { version: string } | null;
+  canary: { version: string } | null;
+  weights: { stable: number; canary: number };
+}
+
+export interface ScenarioSummary {
+  scenario: string;
+  strategy: 'canary';
+  outcome: string;
+  workflowId: string;
+  failedRequestsOnNewVersion: number;
+  requestsOnNewVersion: number;
+  secondsToRollback: number | null;
+  finalTraffic: Record<string, number>;
+  userRequests: number;
+  userFailures: number;
+  decisions: number;
+}
+
+/** Percent per version as the router routes it now, not as the workflow remembers it. */
+export function trafficFromRouter(split: RouterSplitView): Record<string, number> {
+  const traffic: Record<string, number> = {};
+  if (split.stable) traffic[split.stable.version] = split.weights.stable;
+  if (split.canary)
+    traffic[split.canary.version] = (traffic[split.canary.version] ?? 0) + split.weights.canary;
+  return traffic;
+}
+
+/** From the new version's first failed request to the first moment the router gave it 0%. */
+export function secondsToRollback(stats: RouterStatsView, newVersion: string): number | null {
+  const firstError = stats.versions[newVersion]?.firstErrorAt;
+  if (firstError === null || firstError === undefined) return null;
+  const back = stats.splitHistory.find(
+    (h) =>
+      h.at >= firstError &&
+      (h.canaryVersion !== newVersion || h.canaryWeight === 0) &&
+      h.stableVersion !== newVersion,
+  );
+  return back ? Number(((back.at - firstError) / 1000).toFixed(2)) : null;
+}
+
+export function summarize(
+  scenario: string,
+  workflowId: string,
+  result: RolloutResult,
+  stats: RouterStatsView,
+  split: RouterSplitView,
+  users: TrafficReport,
+  newVersion: string,
+): ScenarioSummary {
+  const userFailures =
+    Object.values(users.byVersion).reduce((n, v) => n + v.failed, 0) + users.transportErrors;
+  return {
+    scenario,
+    strategy: 'canary',
+    outcome: result.outcome,
+    workflowId,
+    failedRequestsOnNewVersion: stats.versions[newVersion]?.errors ?? 0,
+    requestsOnNewVersion: stats.versions[newVersion]?.requests ?? 0,
+    secondsToRollback: result.outcome === 'promoted' ? null : secondsToRollback(stats, newVersion),
+    finalTraffic: trafficFromRouter(split),
+    userRequests: users.sent,
+    userFailures,
+    decisions: result.state.decisions.length,
+  };
+}
