@@ -58,8 +58,8 @@ function resourceCheck(
 }
 
 /**
- * The seed's relative thresholds, judged on one window's numbers. Resource limits and the
- * error rule may fail early; nothing passes before the canary has served minCanaryRequests.
+ * The seed's relative thresholds, judged on one window's numbers. Only hard resource limits may
+ * fail a small sample; rates need minCanaryRequests before they pass or fail.
  */
 export function judgeThreshold(input: ThresholdInput): Verdict {
   const { canary, baseline, config, minCanaryRequests } = input;

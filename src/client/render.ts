@@ -27,7 +27,7 @@ export function renderState(state: RolloutState, recentDecisions = 5): string {
   if (state.outcome)
     lines.push(`  outcome: ${state.outcome}${state.abortReason ? ` (${state.abortReason})` : ''}`);
   lines.push('  decisions:');
-  for (const d of state.decisions.slice(-recentDecisions))
+  for (const d of recentDecisions > 0 ? state.decisions.slice(-recentDecisions) : [])
     lines.push(`    ${d.at}  ${d.kind.padEnd(10)} ${d.reason}`);
   return lines.join('\n');
 }

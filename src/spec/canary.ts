@@ -15,10 +15,11 @@ export const versionTargetSchema = z
   .strict();
 
 const weight = z.number().int().min(1).max(100);
-const stageSchema = z.union([
-  weight.transform((w) => ({ weight: w, window: undefined as number | undefined })),
+// A bare number is shorthand for { weight }; normalising first keeps error paths precise (stages[0].window).
+const stageSchema = z.preprocess(
+  (value) => (typeof value === 'number' ? { weight: value } : value),
   z.object({ weight, window: duration.optional() }).strict(),
-]);
+);
 
 const stagesSchema = z
   .array(stageSchema)
@@ -35,7 +36,8 @@ const stagesSchema = z
       }
     });
     const last = stages[stages.length - 1];
-    if (last && last.weight !== 100) {
+    // An out-of-range weight is reported on its own path; do not report it twice.
+    if (last && last.weight < 100) {
       ctx.addIssue({ code: 'custom', path: [stages.length - 1], message: 'the last stage must be 100' });
     }
   });
@@ -43,7 +45,8 @@ const stagesSchema = z
 export const monitoringSchema = z
   .object({
     window: duration.default(300_000),
-    interval: duration.default(30_000),
+    // Defaults to min(30s, window), so that a short window alone is a valid spec.
+    interval: duration.refine((ms) => ms >= 100, 'must be at least 100ms').optional(),
     // Too few requests is inconclusive: the window grows up to this, then onInconclusive applies.
     maxWindow: duration.optional(),
     minCanaryRequests: z.number().int().min(1).default(100),
@@ -51,7 +54,7 @@ export const monitoringSchema = z
   })
   .strict()
   .superRefine(({ interval, window, maxWindow }, ctx) => {
-    if (interval > window) {
+    if (interval !== undefined && interval > window) {
       ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must not exceed monitoring.window' });
     }
     if (maxWindow !== undefined && maxWindow < window) {
@@ -72,7 +75,7 @@ export const canarySpecSchema = z
     service: serviceName,
     stable: versionTargetSchema,
     canary: versionTargetSchema,
-    stages: stagesSchema.default(DEFAULT_STAGES.map((w) => ({ weight: w, window: undefined }))),
+    stages: stagesSchema.default(DEFAULT_STAGES.map((w) => ({ weight: w }))),
     monitoring: monitoringSchema.default(monitoringSchema.parse({})),
     healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
     smokeTests: z.array(smokeTestSchema).default([]),
@@ -96,7 +99,11 @@ export const canarySpecSchema = z
   .transform((spec) => ({
     ...spec,
     stages: spec.stages.map((s) => ({ weight: s.weight, windowMs: s.window ?? spec.monitoring.window })),
-    monitoring: { ...spec.monitoring, maxWindow: spec.monitoring.maxWindow ?? spec.monitoring.window * 3 },
+    monitoring: {
+      ...spec.monitoring,
+      interval: spec.monitoring.interval ?? Math.min(30_000, spec.monitoring.window),
+      maxWindow: spec.monitoring.maxWindow ?? spec.monitoring.window * 3,
+    },
     metrics: { ...spec.metrics, adminUrl: spec.metrics.adminUrl ?? spec.traffic.adminUrl },
   }));
 

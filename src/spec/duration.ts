@@ -19,12 +19,13 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration field: a string with a unit, or a number of milliseconds. Output is always ms. */
-export const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value;
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration like 500ms, 30s, 5m, 2h or 7d` });
-    return z.NEVER;
-  }
-  return ms;
-});
+// Validation happens in the regex, not in the transform: a failing transform aborts the whole
+// parse in zod 4 and would hide the other bad fields of the document.
+export const duration = z
+  .union([
+    z.number().int().nonnegative(),
+    z.string().refine((text) => parseDuration(text) !== undefined, {
+      error: (issue) => `"${String(issue.input)}" is not a duration like 500ms, 30s, 5m, 2h or 7d`,
+    }),
+  ])
+  .transform((value) => (typeof value === 'number' ? value : (parseDuration(value) as number)));

@@ -164,9 +164,9 @@ describe('parseCanarySpec custom stages', () => {
   });
 
   test('weights outside 1..100, fractional weights and an empty list are rejected', () => {
-    assertRejectedAt({ ...minimal, stages: [0, 50, 100] }, ['stages[0]']);
-    assertRejectedAt({ ...minimal, stages: [50, 101] }, ['stages[1]']);
-    assertRejectedAt({ ...minimal, stages: [1.5, 100] }, ['stages[0]']);
+    assertRejectedAt({ ...minimal, stages: [0, 50, 100] }, ['stages[0].weight']);
+    assertRejectedAt({ ...minimal, stages: [50, 101] }, ['stages[1].weight']);
+    assertRejectedAt({ ...minimal, stages: [1.5, 100] }, ['stages[0].weight']);
     assertRejectedAt({ ...minimal, stages: [] }, ['stages']);
   });
 
@@ -353,27 +353,19 @@ describe('parseCanarySpec rejects bad fields at their path', () => {
     );
   });
 
-  test(
-    'the stable/canary version clash is reported alongside a bad duration',
-    { todo: 'src bug: canarySpecSchema.superRefine is skipped once an aborting issue exists' },
-    () => {
-      assertRejectedAt(
-        { ...minimal, canary: { ...minimal.canary, version: 'v1' }, monitoring: { window: 'soon' } },
-        ['canary.version', 'monitoring.window'],
-      );
-    },
-  );
+  test('the stable/canary version clash is reported alongside a bad duration', () => {
+    assertRejectedAt(
+      { ...minimal, canary: { ...minimal.canary, version: 'v1' }, monitoring: { window: 'soon' } },
+      ['canary.version', 'monitoring.window'],
+    );
+  });
 
-  test(
-    'a bad per-stage window names stages[i].window and keeps the duration message',
-    { todo: 'src bug: the stage union collapses the issue to "Invalid input" at stages[i]' },
-    () => {
-      const [issue] = assertRejectedAt({ ...minimal, stages: [{ weight: 100, window: 'soon' }] }, [
-        'stages[0].window',
-      ]);
-      assert.match(issue!.message, /"soon" is not a duration/);
-    },
-  );
+  test('a bad per-stage window names stages[i].window and keeps the duration message', () => {
+    const [issue] = assertRejectedAt({ ...minimal, stages: [{ weight: 100, window: 'soon' }] }, [
+      'stages[0].window',
+    ]);
+    assert.match(issue!.message, /"soon" is not a duration/);
+  });
 
   test('the default source is (inline)', () => {
     assert.equal(rejection({ ...minimal, service: 'X' }).source, '(inline)');
@@ -481,5 +473,28 @@ describe('loadCanarySpec', () => {
         return true;
       },
     );
+  });
+});
+
+describe('monitoring interval defaults and limits', () => {
+  test('a short window alone is valid: the interval defaults to min(30s, window)', () => {
+    assert.equal(parseCanarySpec({ ...minimal, monitoring: { window: '10s' } }).monitoring.interval, 10_000);
+    assert.equal(parseCanarySpec({ ...minimal, monitoring: { window: '5m' } }).monitoring.interval, 30_000);
+  });
+
+  test('an interval under 100ms is rejected', () => {
+    assertRejectedAt({ ...minimal, monitoring: { window: '10s', interval: 0 } }, ['monitoring.interval']);
+  });
+
+  test('a stage window shorter than the interval is rejected at that stage', () => {
+    const [issue] = assertRejectedAt(
+      {
+        ...minimal,
+        monitoring: { window: '1m', interval: '30s' },
+        stages: [{ weight: 10, window: '5s' }, 100],
+      },
+      ['stages[0].window'],
+    );
+    assert.match(issue!.message, /monitoring.interval/);
   });
 });
