@@ -24,7 +24,7 @@ export const DEMO_SERVICE = 'checkout';
 /** Kills every process the demo's deploys started, found through their pid files. */
 function killDeployed(stateDir: string): void {
   const pids = join(stateDir, 'pids');
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(pids);
   } catch {
@@ -108,6 +108,6 @@ export async function startDemoStack(log: (line: string) => void): Promise<DemoS
     };
   } catch (err) {
     await close();
-    throw new Error(`${(err as Error).message} (logs in ${stateDir})`);
+    throw new Error(`${(err as Error).message} (logs in ${stateDir})`, { cause: err });
   }
 }

@@ -87,15 +87,32 @@ export const canarySpecSchema = z
     notify: notifySchema.default({}),
   })
   .strict()
-  .superRefine((spec, ctx) => {
-    if (spec.stable.version === spec.canary.version) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['canary', 'version'],
-        message: 'must differ from stable.version',
+  .superRefine(
+    (spec, ctx) => {
+      // Runs even when other fields failed (see `when`), so every bad field is reported at once.
+      const doc = spec as Partial<typeof spec> | undefined;
+      const stableVersion = doc?.stable?.version;
+      if (stableVersion !== undefined && stableVersion === doc?.canary?.version) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['canary', 'version'],
+          message: 'must differ from stable.version',
+        });
+      }
+      const interval = doc?.monitoring?.interval;
+      if (interval === undefined || !Array.isArray(doc?.stages)) return;
+      doc.stages.forEach((stage, i) => {
+        if (typeof stage?.window === 'number' && stage.window < interval) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['stages', i, 'window'],
+            message: `must be at least monitoring.interval (${interval}ms)`,
+          });
+        }
       });
-    }
-  })
+    },
+    { when: () => true },
+  )
   .transform((spec) => ({
     ...spec,
     stages: spec.stages.map((s) => ({ weight: s.weight, windowMs: s.window ?? spec.monitoring.window })),
