@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { startRouter } from './server';
 
-const USAGE = 'usage: router [--port 8080] [--admin-port 9901] [--host 127.0.0.1]';
+const USAGE = 'usage: router [--port 8080] [--admin-port 9901] [--host 127.0.0.1] [--admin-host 127.0.0.1]';
 
 const port = z
   .string()
@@ -14,6 +14,7 @@ const argsSchema = z.object({
   '--port': port.default(8080),
   '--admin-port': port.default(9901),
   '--host': z.string().min(1).default('127.0.0.1'),
+  '--admin-host': z.string().min(1).default('127.0.0.1'),
 });
 
 function fail(message: string): never {
@@ -26,7 +27,12 @@ function readArgs(): z.infer<typeof argsSchema> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { port: { type: 'string' }, 'admin-port': { type: 'string' }, host: { type: 'string' } },
+      options: {
+        port: { type: 'string' },
+        'admin-port': { type: 'string' },
+        host: { type: 'string' },
+        'admin-host': { type: 'string' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -38,6 +44,7 @@ function readArgs(): z.infer<typeof argsSchema> {
     '--port': values.port,
     '--admin-port': values['admin-port'],
     '--host': values.host,
+    '--admin-host': values['admin-host'],
   });
   if (!parsed.success) {
     fail(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
@@ -51,6 +58,7 @@ async function main(): Promise<void> {
     port: args['--port'],
     adminPort: args['--admin-port'],
     host: args['--host'],
+    adminHost: args['--admin-host'],
   });
   console.log(`router proxy listening on ${router.url}`);
   console.log(`router admin listening on ${router.adminUrl}`);

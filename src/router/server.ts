@@ -15,8 +15,13 @@ export interface RouterOptions {
   /** 0 (the default) picks an ephemeral port. */
   port?: number;
   adminPort?: number;
-  /** Interface for the proxy; the admin API always binds loopback because it can redirect all traffic. */
+  /** Interface for the proxy. */
   host?: string;
+  /**
+   * Interface for the admin API. Loopback by default because it can redirect all traffic and has no
+   * authentication; only open it on a private network the worker shares (docker-compose).
+   */
+  adminHost?: string;
   upstreamTimeoutMs?: number;
 }
 
@@ -37,7 +42,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RouterHandl
   try {
     await proxy.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
     started.push(proxy);
-    await admin.listen({ port: opts.adminPort ?? 0, host: ADMIN_HOST });
+    await admin.listen({ port: opts.adminPort ?? 0, host: opts.adminHost ?? ADMIN_HOST });
     started.push(admin);
   } catch (err) {
     await Promise.allSettled([proxy.close(), admin.close()]);

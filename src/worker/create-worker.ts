@@ -24,5 +24,7 @@ export function createRolloutWorker(options: RolloutWorkerOptions): Promise<Work
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.providers ?? defaultProviders),
+    // On SIGTERM, let in-flight activities (a traffic change, a deploy) finish before the worker exits.
+    shutdownGraceTime: '30s',
   });
 }
