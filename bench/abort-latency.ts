@@ -73,7 +73,11 @@ async function main(): Promise<void> {
         traffic: { adminUrl: router.adminUrl },
       });
       const handle = await startCanary(client, spec, taskQueue);
-      await until(async () => (await readState(client, service)).phase === 'monitoring' && (await splitCanaryWeight(router.adminUrl)) === 20);
+      await until(
+        async () =>
+          (await readState(client, service)).phase === 'monitoring' &&
+          (await splitCanaryWeight(router.adminUrl)) === 20,
+      );
       const t0 = performance.now();
       await abortRollout(client, service, 'benchmark');
       await until(async () => (await splitCanaryWeight(router.adminUrl)) === 0);
@@ -85,12 +89,20 @@ async function main(): Promise<void> {
     console.log(`\nabort → router at 0% canary, ${RUNS} runs each`);
     console.log(`  baseline (direct router admin PUT): ${describeMs(baseline)}`);
     console.log(`  durable-rollouts (signal → workflow → activity → router): ${describeMs(measured)}`);
-    console.log(`  overhead of durable orchestration: ${(median(measured) - median(baseline)).toFixed(1)} ms (median)`);
+    console.log(
+      `  overhead of durable orchestration: ${(median(measured) - median(baseline)).toFixed(1)} ms (median)`,
+    );
   } finally {
     worker.shutdown();
     await running;
     await users.stop();
-    await Promise.allSettled([router.close(), v1.close(), v2.close(), connection.close(), nativeConnection.close()]);
+    await Promise.allSettled([
+      router.close(),
+      v1.close(),
+      v2.close(),
+      connection.close(),
+      nativeConnection.close(),
+    ]);
     await server.stop();
   }
 }

@@ -7,7 +7,7 @@ import { postWebhook } from '../providers/notify/notifier';
 import { defaultProviders, type ProviderRegistry } from '../providers/registry';
 import type { DesiredSplit, TrafficSplit, VersionTarget } from '../providers/traffic/types';
 import type { HealthCheckConfig, SmokeTest } from '../spec/checks';
-import type { DeployConfig, MetricsConfig, NotifyConfig, TrafficConfig } from '../spec/providers';
+import type { DeployConfig, NotifyConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
 import { classified } from './failures';
 
 export interface SetTrafficInput extends DesiredSplit {
@@ -21,10 +21,11 @@ export interface DeployInput {
 }
 
 export interface ReadMetricsInput {
-  metrics: MetricsConfig & { adminUrl: string };
+  metrics: ResolvedMetricsConfig;
   stableVersion: string;
   canaryVersion: string;
   sinceMs: number;
+  slowerThanMs?: number;
 }
 
 export interface NotifyInput {
@@ -106,7 +107,10 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
     async readMetrics(input: ReadMetricsInput): Promise<{ stable: VersionMetrics; canary: VersionMetrics }> {
       return classified(async () => {
         const provider = providers.metrics(input.metrics);
-        const window = { sinceMs: input.sinceMs };
+        const window = {
+          sinceMs: input.sinceMs,
+          ...(input.slowerThanMs === undefined ? {} : { slowerThanMs: input.slowerThanMs }),
+        };
         const [stable, canary] = await Promise.all([
           provider.versionMetrics(input.stableVersion, window),
           provider.versionMetrics(input.canaryVersion, window),

@@ -1,4 +1,5 @@
 import type { AnalysisConfig } from '../spec/analysis';
+import { resourceChecks } from './resource-limits';
 import type { CheckEvidence, Verdict, VersionMetrics } from './types';
 
 export interface ThresholdInput {
@@ -48,26 +49,17 @@ function latencyCheck({ canary, baseline, config }: ThresholdInput): CheckEviden
   };
 }
 
-function resourceCheck(
-  name: string,
-  value: number | null | undefined,
-  limit: number,
-): CheckEvidence | undefined {
-  if (value === null || value === undefined) return undefined;
-  return { name, canary: value, baseline: null, limit, passed: value <= limit, note: 'hard limit' };
-}
-
 /**
  * The seed's relative thresholds, judged on one window's numbers. Only hard resource limits may
  * fail a small sample; rates need minCanaryRequests before they pass or fail.
  */
 export function judgeThreshold(input: ThresholdInput): Verdict {
   const { canary, baseline, config, minCanaryRequests } = input;
-  const checks: CheckEvidence[] = [errorRateCheck(input), latencyCheck(input)];
-  const cpu = resourceCheck('cpu', canary.cpuPercent, config.maxCpuPercent);
-  const memory = resourceCheck('memory', canary.memoryPercent, config.maxMemoryPercent);
-  if (cpu) checks.push(cpu);
-  if (memory) checks.push(memory);
+  const checks: CheckEvidence[] = [
+    errorRateCheck(input),
+    latencyCheck(input),
+    ...resourceChecks(canary, config),
+  ];
 
   const enough = canary.requests >= minCanaryRequests;
   checks.push({

@@ -5,6 +5,8 @@ export interface VersionMetrics {
   errors: number;
   p50Ms: number | null;
   p99Ms: number | null;
+  /** Requests slower than the bound the sequential latency test asked for, when the source can count them. */
+  slowRequests?: number | null;
   cpuPercent?: number | null;
   memoryPercent?: number | null;
 }
@@ -17,6 +19,8 @@ export interface CheckEvidence {
   canary: number | null;
   baseline: number | null;
   limit: number | null;
+  /** The test statistic, where there is one (a Bayes factor for the sequential tests). */
+  statistic?: number;
   passed: boolean | null;
   note: string;
 }

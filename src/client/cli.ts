@@ -1,6 +1,7 @@
+import type { Client } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { SpecError } from '../spec/errors';
-import { loadCanarySpec } from '../spec/load';
+import { loadBlueGreenSpec, loadCanarySpec } from '../spec/load';
 import type { RolloutState } from '../workflows/state';
 import { connectClient } from './connect';
 import { EXIT } from './exit-codes';
@@ -12,6 +13,8 @@ import {
   readState,
   resumeRollout,
   RolloutAlreadyRunningError,
+  promoteRollout,
+  startBlueGreen,
   startCanary,
   toWorkflowId,
 } from './rollouts';
@@ -34,6 +37,37 @@ async function withClient<T>(
   }
 }
 
+interface StartOptions {
+  file: string;
+  wait?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+interface Starter<S> {
+  load(file: string): S;
+  start(client: Client, spec: S): Promise<{ workflowId: string; firstExecutionRunId: string }>;
+}
+
+/** Validates first (an invalid spec never reaches Temporal), then starts and optionally follows. */
+async function startAndFollow<S>(opts: StartOptions, starter: Starter<S>): Promise<void> {
+  const spec = starter.load(opts.file);
+  if (opts.dryRun) return print(!!opts.json, spec, JSON.stringify(spec, null, 2));
+  await withClient(async (client) => {
+    const handle = await starter.start(client, spec);
+    const runId = handle.firstExecutionRunId;
+    print(
+      !!opts.json && !opts.wait,
+      { workflowId: handle.workflowId, runId },
+      `started ${handle.workflowId}`,
+    );
+    if (!opts.wait) return;
+    const state = await followToEnd(client, handle.workflowId, !!opts.json);
+    print(!!opts.json, { workflowId: handle.workflowId, outcome: state.outcome, state }, renderState(state));
+    process.exitCode = exitCodeFor(state);
+  });
+}
+
 async function followToEnd(
   client: Parameters<typeof watchRollout>[0],
   id: string,
@@ -46,7 +80,7 @@ async function followToEnd(
 
 export function buildCli(): Command {
   const program = new Command('rollout')
-    .description('Canary rollouts as durable Temporal workflows')
+    .description('Canary and blue-green rollouts as durable Temporal workflows')
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -54,34 +88,23 @@ export function buildCli(): Command {
     );
 
   const start = program.command('start').description('start a rollout');
-  start
-    .command('canary')
-    .description('start a canary rollout from a spec file (YAML or JSON)')
-    .requiredOption('-f, --file <spec>', 'rollout spec')
-    .option('--wait', 'follow the rollout until it ends; exit 0 only when promoted')
-    .option('--dry-run', 'validate the spec and print it with defaults, start nothing')
-    .addOption(jsonOption)
-    .action(async (opts: { file: string; wait?: boolean; dryRun?: boolean; json?: boolean }) => {
-      const spec = loadCanarySpec(opts.file);
-      if (opts.dryRun) return print(!!opts.json, spec, JSON.stringify(spec, null, 2));
-      await withClient(async (client) => {
-        const handle = await startCanary(client, spec);
-        const runId = handle.firstExecutionRunId;
-        print(
-          !!opts.json && !opts.wait,
-          { workflowId: handle.workflowId, runId },
-          `started ${handle.workflowId}`,
-        );
-        if (!opts.wait) return;
-        const state = await followToEnd(client, handle.workflowId, !!opts.json);
-        print(
-          !!opts.json,
-          { workflowId: handle.workflowId, outcome: state.outcome, state },
-          renderState(state),
-        );
-        process.exitCode = exitCodeFor(state);
-      });
-    });
+  const startCommand = <S>(strategy: 'canary' | 'blue-green', description: string, starter: Starter<S>) =>
+    start
+      .command(strategy)
+      .description(description)
+      .requiredOption('-f, --file <spec>', 'rollout spec (YAML or JSON)')
+      .option('--wait', 'follow the rollout until it ends; exit 0 only when promoted')
+      .option('--dry-run', 'validate the spec and print it with defaults, start nothing')
+      .addOption(new Option('--json', 'print machine-readable JSON'))
+      .action(async (opts: StartOptions) => startAndFollow(opts, starter));
+  startCommand('canary', 'shift traffic to a new version stage by stage', {
+    load: loadCanarySpec,
+    start: (client, spec) => startCanary(client, spec),
+  });
+  startCommand('blue-green', 'deploy to the idle environment, validate it, then switch all traffic', {
+    load: loadBlueGreenSpec,
+    start: (client, spec) => startBlueGreen(client, spec),
+  });
 
   program
     .command('status <id>')
@@ -133,6 +156,21 @@ export function buildCli(): Command {
           !!opts.json,
           { workflowId: toWorkflowId(id), signal: 'resume' },
           `resume sent to ${toWorkflowId(id)}`,
+        );
+      }),
+    );
+
+  program
+    .command('promote <id>')
+    .description('blue-green: pass the manual gate and switch; canary: end the current stage now')
+    .addOption(jsonOption)
+    .action(async (id: string, opts: { json?: boolean }) =>
+      withClient(async (client) => {
+        await promoteRollout(client, id);
+        print(
+          !!opts.json,
+          { workflowId: toWorkflowId(id), signal: 'promote' },
+          `promote sent to ${toWorkflowId(id)}`,
         );
       }),
     );

@@ -3,10 +3,12 @@ import {
   WorkflowExecutionAlreadyStartedError,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
+import type { BlueGreenSpec } from '../spec/blue-green';
 import type { CanarySpec } from '../spec/canary';
 import { taskQueueFromEnv, workflowIdForService } from '../spec/workflow-id';
+import type { blueGreenRollout } from '../workflows/blue-green';
 import type { canaryRollout } from '../workflows/canary';
-import { abortSignal, pauseSignal, resumeSignal, stateQuery } from '../workflows/control';
+import { abortSignal, pauseSignal, promoteSignal, resumeSignal, stateQuery } from '../workflows/control';
 import type { RolloutResult, RolloutState } from '../workflows/state';
 
 export class RolloutAlreadyRunningError extends Error {
@@ -27,27 +29,53 @@ export function toWorkflowId(idOrService: string): string {
   return idOrService.startsWith('rollout-') ? idOrService : workflowIdForService(idOrService);
 }
 
-export async function startCanary(
+const START_OPTIONS = {
+  // The id is the lock: a running rollout of the same service makes the start fail.
+  workflowIdConflictPolicy: 'FAIL',
+  workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+} as const;
+
+async function refuseDuplicates<T>(service: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new RolloutAlreadyRunningError(service, workflowIdForService(service));
+    }
+    throw err;
+  }
+}
+
+export function startCanary(
   client: Client,
   spec: CanarySpec,
   taskQueue = taskQueueFromEnv(),
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof canaryRollout>> {
-  const workflowId = workflowIdForService(spec.service);
-  try {
-    return await client.workflow.start<typeof canaryRollout>('canaryRollout', {
-      workflowId,
+  return refuseDuplicates(spec.service, () =>
+    client.workflow.start<typeof canaryRollout>('canaryRollout', {
+      ...START_OPTIONS,
+      workflowId: workflowIdForService(spec.service),
       taskQueue,
       args: [{ spec }],
-      // The id is the lock: a running rollout of the same service makes the start fail.
-      workflowIdConflictPolicy: 'FAIL',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       staticSummary: `canary ${spec.service}: ${spec.stable.version} → ${spec.canary.version}`,
-    });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError)
-      throw new RolloutAlreadyRunningError(spec.service, workflowId);
-    throw err;
-  }
+    }),
+  );
+}
+
+export function startBlueGreen(
+  client: Client,
+  spec: BlueGreenSpec,
+  taskQueue = taskQueueFromEnv(),
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof blueGreenRollout>> {
+  return refuseDuplicates(spec.service, () =>
+    client.workflow.start<typeof blueGreenRollout>('blueGreenRollout', {
+      ...START_OPTIONS,
+      workflowId: workflowIdForService(spec.service),
+      taskQueue,
+      args: [{ spec }],
+      staticSummary: `blue-green ${spec.service}: → ${spec.version}`,
+    }),
+  );
 }
 
 /** The state of a running rollout from its query, or of a finished one from its result. */
@@ -72,6 +100,10 @@ export async function resumeRollout(client: Client, idOrService: string): Promis
   await client.workflow.getHandle(toWorkflowId(idOrService)).signal(resumeSignal, {});
 }
 
+export async function promoteRollout(client: Client, idOrService: string): Promise<void> {
+  await client.workflow.getHandle(toWorkflowId(idOrService)).signal(promoteSignal, {});
+}
+
 export async function abortRollout(client: Client, idOrService: string, reason: string): Promise<void> {
   await client.workflow.getHandle(toWorkflowId(idOrService)).signal(abortSignal, { reason });
 }
@@ -87,7 +119,9 @@ export interface RolloutSummary {
 
 export async function listRollouts(client: Client, limit = 50): Promise<RolloutSummary[]> {
   const rows: RolloutSummary[] = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowType = 'canaryRollout'` })) {
+  for await (const wf of client.workflow.list({
+    query: `WorkflowType IN ('canaryRollout', 'blueGreenRollout')`,
+  })) {
     rows.push({
       workflowId: wf.workflowId,
       runId: wf.runId,

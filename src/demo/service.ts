@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import Fastify from 'fastify';
 import { VERSION_PATTERN } from '../router/split-schema';
 import { applyFaults, DEFAULT_FAULTS, type Faults, faultsPatchSchema, formatIssues } from './faults';
+import { createServiceMetrics } from './metrics';
 
 export type { Faults } from './faults';
 
@@ -36,11 +37,20 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
   setMaxListeners(0, shutdown.signal);
 
   const app = Fastify({ logger: false });
+  const metrics = createServiceMetrics(version);
 
   app.addHook('onRequest', async (_request, reply) => {
     void reply.header(SERVICE_VERSION_HEADER, version);
   });
+  // Every answered request, measured from arrival; metrics.observe() skips the service's own endpoints.
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.url.split('?', 1)[0] as string, reply.statusCode, reply.elapsedTime / 1000);
+  });
   app.addHook('preClose', async () => shutdown.abort());
+
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', metrics.contentType).send(await metrics.render()),
+  );
 
   app.get('/healthz', async (_request, reply) =>
     faults.failHealth

@@ -1,8 +1,10 @@
-import type { DeployConfig, MetricsConfig, TrafficConfig } from '../spec/providers';
+import type { DeployConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
 import { NoopDeployer } from './deploy/none';
 import { ProcessDeployer } from './deploy/process';
 import type { Deployer } from './deploy/types';
 import { EmbeddedMetricsProvider } from './metrics/embedded';
+import { HttpMetricsProvider } from './metrics/http';
+import { PrometheusMetricsProvider } from './metrics/prometheus';
 import type { MetricsProvider } from './metrics/types';
 import { EmbeddedTrafficRouter } from './traffic/embedded';
 import type { TrafficRouter } from './traffic/types';
@@ -10,12 +12,23 @@ import type { TrafficRouter } from './traffic/types';
 /** Builds a provider from its spec section; a new provider is a new file plus one line here. */
 export interface ProviderRegistry {
   traffic(config: TrafficConfig): TrafficRouter;
-  metrics(config: MetricsConfig & { adminUrl: string }): MetricsProvider;
+  metrics(config: ResolvedMetricsConfig): MetricsProvider;
   deployer(config: DeployConfig): Deployer;
+}
+
+export function metricsProvider(config: ResolvedMetricsConfig): MetricsProvider {
+  switch (config.provider) {
+    case 'embedded':
+      return new EmbeddedMetricsProvider(config.adminUrl);
+    case 'prometheus':
+      return new PrometheusMetricsProvider(config);
+    case 'http':
+      return new HttpMetricsProvider(config);
+  }
 }
 
 export const defaultProviders: ProviderRegistry = {
   traffic: (config) => new EmbeddedTrafficRouter(config.adminUrl),
-  metrics: (config) => new EmbeddedMetricsProvider(config.adminUrl),
+  metrics: metricsProvider,
   deployer: (config) => (config.provider === 'process' ? new ProcessDeployer(config) : new NoopDeployer()),
 };

@@ -20,6 +20,12 @@ const metricsQuerySchema = z
     version: z.string().min(1).max(200),
     sinceMs: epochMs,
     untilMs: epochMs.optional(),
+    // Requests slower than this are counted separately, for the sequential latency test.
+    slowerThanMs: z
+      .string()
+      .regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be milliseconds')
+      .transform((value) => Number(value))
+      .optional(),
   })
   .refine((q) => q.untilMs === undefined || q.untilMs >= q.sinceMs, {
     path: ['untilMs'],
@@ -71,8 +77,8 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
     if (!parsed.success) {
       return reply.code(400).send({ error: 'invalid metrics query', issues: toIssueList(parsed.error) });
     }
-    const { version, sinceMs, untilMs } = parsed.data;
-    return deps.stats.window(version, sinceMs, untilMs ?? Date.now());
+    const { version, sinceMs, untilMs, slowerThanMs } = parsed.data;
+    return deps.stats.window(version, sinceMs, untilMs ?? Date.now(), slowerThanMs);
   });
 
   app.get('/admin/stats', async () => ({

@@ -47,6 +47,17 @@ export class LatencyHistogram {
   }
 
   /**
+   * Samples in buckets wholly above the bucket holding `ms`. Coarse, but the same rule applies to
+   * every version, which is what a comparison between versions needs.
+   */
+  countAbove(ms: number): number {
+    const threshold = indexFor(ms);
+    let above = 0;
+    for (const [index, count] of this.counts) if (index > threshold) above += count;
+    return above;
+  }
+
+  /**
    * Reports the upper bound of the bucket holding the q-th sample, so the estimate never
    * understates latency; clamped to the observed range so a single sample reads exactly.
    */

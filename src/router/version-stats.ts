@@ -24,6 +24,8 @@ export interface WindowMetrics {
   errorRate: number;
   p50Ms: number | null;
   p99Ms: number | null;
+  slowRequests?: number;
+  slowerThanMs?: number;
   sinceMs: number;
   untilMs: number;
 }
@@ -74,7 +76,7 @@ export class VersionStats {
   }
 
   /** Includes the whole bucket containing sinceMs; the caller gets one-second granularity. */
-  window(version: string, sinceMs: number, untilMs: number): WindowMetrics {
+  window(version: string, sinceMs: number, untilMs: number, slowerThanMs?: number): WindowMetrics {
     const fromSecond = Math.floor(sinceMs / SECOND_MS);
     const toSecond = Math.floor(untilMs / SECOND_MS);
     const latency = new LatencyHistogram();
@@ -93,6 +95,7 @@ export class VersionStats {
       errorRate: requests === 0 ? 0 : errors / requests,
       p50Ms: latency.quantile(0.5),
       p99Ms: latency.quantile(0.99),
+      ...(slowerThanMs === undefined ? {} : { slowRequests: latency.countAbove(slowerThanMs), slowerThanMs }),
       sinceMs,
       untilMs,
     };

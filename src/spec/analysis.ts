@@ -2,7 +2,12 @@ import { z } from 'zod';
 
 export const analysisSchema = z
   .object({
-    mode: z.literal('threshold').default('threshold'),
+    // sequential: anytime-valid tests checked at every poll (the default); threshold: the seed's ratios.
+    mode: z.enum(['sequential', 'threshold']).default('sequential'),
+    // Sequential mode: the chance of rolling back a canary that is as good as stable, ever.
+    alpha: z.number().gt(0).max(0.2).default(0.01),
+    // Sequential mode: a fixed "slow request" bound for the latency test; by default the baseline's p99.
+    latencyThresholdMs: z.number().positive().optional(),
     // The seed's rules: canary error rate above 1.5 × baseline, p99 above 1.2 × baseline.
     maxErrorRateRatio: z.number().min(1).default(1.5),
     // Absolute floor: a 0-error baseline and one canary error must not fail the canary.

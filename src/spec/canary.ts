@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { analysisSchema } from './analysis';
 import { healthCheckSchema, smokeTestSchema } from './checks';
 import { duration } from './duration';
-import { deploySchema, metricsSchema, notifySchema, trafficSchema } from './providers';
+import { deploySchema, metricsSchema, notifySchema, resolveMetricsConfig, trafficSchema } from './providers';
+import { monitoringSchema, resolveMonitoring } from './monitoring';
 import { httpUrl, serviceName, versionName } from './patterns';
 
 export const DEFAULT_STAGES = [1, 5, 10, 25, 50, 100] as const;
@@ -39,26 +40,6 @@ const stagesSchema = z
     // An out-of-range weight is reported on its own path; do not report it twice.
     if (last && last.weight < 100) {
       ctx.addIssue({ code: 'custom', path: [stages.length - 1], message: 'the last stage must be 100' });
-    }
-  });
-
-export const monitoringSchema = z
-  .object({
-    window: duration.default(300_000),
-    // Defaults to min(30s, window), so that a short window alone is a valid spec.
-    interval: duration.refine((ms) => ms >= 100, 'must be at least 100ms').optional(),
-    // Too few requests is inconclusive: the window grows up to this, then onInconclusive applies.
-    maxWindow: duration.optional(),
-    minCanaryRequests: z.number().int().min(1).default(100),
-    onInconclusive: z.enum(['pause', 'rollback']).default('pause'),
-  })
-  .strict()
-  .superRefine(({ interval, window, maxWindow }, ctx) => {
-    if (interval !== undefined && interval > window) {
-      ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must not exceed monitoring.window' });
-    }
-    if (maxWindow !== undefined && maxWindow < window) {
-      ctx.addIssue({ code: 'custom', path: ['maxWindow'], message: 'must be at least monitoring.window' });
     }
   });
 
@@ -116,12 +97,8 @@ export const canarySpecSchema = z
   .transform((spec) => ({
     ...spec,
     stages: spec.stages.map((s) => ({ weight: s.weight, windowMs: s.window ?? spec.monitoring.window })),
-    monitoring: {
-      ...spec.monitoring,
-      interval: spec.monitoring.interval ?? Math.min(30_000, spec.monitoring.window),
-      maxWindow: spec.monitoring.maxWindow ?? spec.monitoring.window * 3,
-    },
-    metrics: { ...spec.metrics, adminUrl: spec.metrics.adminUrl ?? spec.traffic.adminUrl },
+    monitoring: resolveMonitoring(spec.monitoring),
+    metrics: resolveMetricsConfig(spec.metrics, spec.traffic.adminUrl),
   }));
 
 export type CanarySpecInput = z.input<typeof canarySpecSchema>;

@@ -1,15 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { blueGreenSpecSchema, type BlueGreenSpec } from './blue-green';
 import { canarySpecSchema, type CanarySpec } from './canary';
 import { issuesFromZod, SpecError } from './errors';
 
-export type Strategy = 'canary';
+export type Strategy = 'canary' | 'blue-green';
 
 /** Validates an already-parsed document; throws SpecError naming every bad field. */
-export function parseCanarySpec(document: unknown, source = '(inline)'): CanarySpec {
-  const result = canarySpecSchema.safeParse(document);
+function parseWith<S extends z.ZodType>(schema: S, document: unknown, source: string): z.output<S> {
+  const result = schema.safeParse(document);
   if (!result.success) throw new SpecError(source, issuesFromZod(result.error));
   return result.data;
+}
+
+export function parseCanarySpec(document: unknown, source = '(inline)'): CanarySpec {
+  return parseWith(canarySpecSchema, document, source);
+}
+
+export function parseBlueGreenSpec(document: unknown, source = '(inline)'): BlueGreenSpec {
+  return parseWith(blueGreenSpecSchema, document, source);
 }
 
 /** Reads YAML or JSON (JSON is YAML) from a file. */
@@ -29,4 +39,8 @@ export function loadSpecDocument(file: string): unknown {
 
 export function loadCanarySpec(file: string): CanarySpec {
   return parseCanarySpec(loadSpecDocument(file), file);
+}
+
+export function loadBlueGreenSpec(file: string): BlueGreenSpec {
+  return parseBlueGreenSpec(loadSpecDocument(file), file);
 }

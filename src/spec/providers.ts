@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { duration } from './duration';
+import { jsonPathProblem } from './json-path';
 import { httpUrl } from './patterns';
+import { renderTemplate, templatePlaceholders } from './template';
 
 const envKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name like MY_VAR');
 
@@ -11,13 +13,128 @@ export const trafficSchema = z
   })
   .strict();
 
-export const metricsSchema = z
+const metricsEmbedded = z
   .object({
     provider: z.literal('embedded').default('embedded'),
     // Defaults to the traffic router's admin API, which already measures both versions.
     adminUrl: httpUrl.optional(),
   })
   .strict();
+
+/** A template may use only the named placeholders, and must use `required` ones. */
+function template(allowed: readonly string[], required: readonly string[]) {
+  return z
+    .string()
+    .min(1)
+    .max(4000)
+    .superRefine((text, ctx) => {
+      const used = templatePlaceholders(text);
+      for (const name of new Set(used)) {
+        if (!allowed.includes(name)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `unknown placeholder {{${name}}}; allowed: ${allowed.map((a) => `{{${a}}}`).join(', ')}`,
+          });
+        }
+      }
+      for (const name of required) {
+        if (!used.includes(name)) {
+          ctx.addIssue({ code: 'custom', message: `must contain {{${name}}}` });
+        }
+      }
+    });
+}
+
+const PROMQL_PLACEHOLDERS = ['version', 'window'] as const;
+const promql = template(PROMQL_PLACEHOLDERS, ['version']);
+
+/** The defaults read the demo service's histogram; latencies are converted from seconds to ms. */
+export const DEFAULT_PROMETHEUS_QUERIES = {
+  requests: 'sum(increase(http_request_duration_seconds_count{version="{{version}}"}[{{window}}]))',
+  errors: 'sum(increase(http_request_duration_seconds_count{version="{{version}}",code=~"5.."}[{{window}}]))',
+  p50Ms:
+    'histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{version="{{version}}"}[{{window}}]))) * 1000',
+  p99Ms:
+    'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{version="{{version}}"}[{{window}}]))) * 1000',
+} as const;
+
+const prometheusQueries = z
+  .object({
+    requests: promql.default(DEFAULT_PROMETHEUS_QUERIES.requests),
+    errors: promql.default(DEFAULT_PROMETHEUS_QUERIES.errors),
+    p50Ms: promql.default(DEFAULT_PROMETHEUS_QUERIES.p50Ms),
+    p99Ms: promql.default(DEFAULT_PROMETHEUS_QUERIES.p99Ms),
+  })
+  .strict();
+
+const metricsPrometheus = z
+  .object({
+    provider: z.literal('prometheus'),
+    // The server's base URL (a path prefix is kept: http://host/prometheus/api/v1/query).
+    url: httpUrl,
+    // Instant queries, each returning one series or nothing; {{version}} and {{window}} are filled in.
+    queries: prometheusQueries.default(prometheusQueries.parse({})),
+    // {{window}} is the polled window in whole seconds, but never shorter than this: a range needs
+    // at least two scrapes, so keep it at 2 × the scrape interval or more.
+    minRange: duration.refine((ms) => ms >= 1000, 'must be at least 1s').default(10_000),
+    timeout: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(5_000),
+  })
+  .strict();
+
+const HTTP_PLACEHOLDERS = ['version', 'sinceMs', 'untilMs'] as const;
+
+const urlTemplate = template(HTTP_PLACEHOLDERS, ['version']).superRefine((text, ctx) => {
+  // Checked with sample values: the URL must be http(s) once the placeholders are filled in.
+  let rendered: string;
+  try {
+    rendered = renderTemplate(text, { version: 'v1', sinceMs: '0', untilMs: '0' }, encodeURIComponent);
+  } catch {
+    return; // reported by template()
+  }
+  if (!httpUrl.safeParse(rendered).success) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an http:// or https:// URL (with placeholders filled in)',
+    });
+  }
+});
+
+const jsonPath = z
+  .string()
+  .max(500)
+  .superRefine((path, ctx) => {
+    const problem = jsonPathProblem(path);
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${problem} (use keys and [index], like $.data.items[0].count)`,
+      });
+  });
+
+const metricsHttp = z
+  .object({
+    provider: z.literal('http'),
+    // GET, answering JSON; {{version}}, {{sinceMs}} and {{untilMs}} (epoch ms) are URL-encoded in.
+    url: urlTemplate,
+    fields: z
+      .object({
+        requests: jsonPath,
+        errors: jsonPath,
+        p50Ms: jsonPath.optional(),
+        p99Ms: jsonPath.optional(),
+      })
+      .strict(),
+    timeout: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(5_000),
+  })
+  .strict();
+
+export const metricsSchema = z.discriminatedUnion(
+  'provider',
+  [metricsEmbedded, metricsPrometheus, metricsHttp],
+  {
+    error: 'provider must be one of: embedded, prometheus, http',
+  },
+);
 
 const deployNone = z
   .object({
@@ -50,5 +167,18 @@ export const notifySchema = z
 
 export type TrafficConfig = z.output<typeof trafficSchema>;
 export type MetricsConfig = z.output<typeof metricsSchema>;
+export type EmbeddedMetricsConfig = Extract<MetricsConfig, { provider: 'embedded' }>;
+export type PrometheusMetricsConfig = Extract<MetricsConfig, { provider: 'prometheus' }>;
+export type HttpMetricsConfig = Extract<MetricsConfig, { provider: 'http' }>;
+/** The metrics section after spec resolution: the embedded provider always knows its adminUrl. */
+export type ResolvedMetricsConfig =
+  (EmbeddedMetricsConfig & { adminUrl: string }) | PrometheusMetricsConfig | HttpMetricsConfig;
 export type DeployConfig = z.output<typeof deploySchema>;
 export type NotifyConfig = z.output<typeof notifySchema>;
+
+/** Only the embedded provider defaults to the traffic router's admin API. */
+export function resolveMetricsConfig(metrics: MetricsConfig, trafficAdminUrl: string): ResolvedMetricsConfig {
+  return metrics.provider === 'embedded'
+    ? { ...metrics, adminUrl: metrics.adminUrl ?? trafficAdminUrl }
+    : metrics;
+}

@@ -1,11 +1,11 @@
-import { condition, isCancellation } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import type { CanarySpec } from '../spec/canary';
 import { forward } from './activity-stubs';
-import { type Control, installHandlers, record, touch } from './control';
+import { type Control, installHandlers, newControl, record, touch } from './control';
 import { initialState } from './initial-state';
 import { monitorStage } from './monitor-stage';
 import { deployAndVerify } from './pre-traffic-checks';
-import { finish, notifyQuietly, restoreStable, retireQuietly } from './rollback';
+import { endOnError, failBeforeTraffic, finish, notifyQuietly, retireQuietly, rollBack } from './rollback';
 import type { RolloutResult, RolloutState } from './state';
 import { setCanaryWeight } from './traffic';
 
@@ -15,8 +15,15 @@ export interface CanaryRolloutInput {
 
 /** Shifts traffic to the canary stage by stage, and back to stable the moment anything is wrong. */
 export async function canaryRollout({ spec }: CanaryRolloutInput): Promise<RolloutResult> {
-  const state = initialState(spec);
-  const control: Control = { seq: 0, abortRequested: false };
+  const state = initialState({
+    service: spec.service,
+    strategy: 'canary',
+    stableVersion: spec.stable.version,
+    canaryVersion: spec.canary.version,
+    stageWeights: spec.stages.map((s) => s.weight),
+    analysis: spec.analysis,
+  });
+  const control = newControl();
   installHandlers(state, control);
   touch(state);
 
@@ -24,14 +31,7 @@ export async function canaryRollout({ spec }: CanaryRolloutInput): Promise<Rollo
     const outcome = await progress(spec, state, control);
     return { outcome, state };
   } catch (err) {
-    const reason = isCancellation(err) ? 'workflow cancelled' : `error: ${(err as Error).message}`;
-    if (state.weights.canary > 0 || state.phase === 'monitoring' || state.phase === 'promoting') {
-      await restoreStable(spec, state, reason);
-    }
-    if (!isCancellation(err)) record(state, 'error', reason);
-    finish(state, isCancellation(err) ? 'aborted' : 'failed');
-    await notifyQuietly(spec, state.outcome ?? 'failed', reason);
-    throw err;
+    return endOnError(spec, state, err);
   }
 }
 
@@ -44,13 +44,7 @@ async function progress(
   await forward.setTraffic({ traffic: spec.traffic, stable: spec.stable, canary: null, canaryWeight: 0 });
 
   const preTrafficFailure = await deployAndVerify(spec, state);
-  if (preTrafficFailure) {
-    record(state, 'rollback', `${preTrafficFailure}; the canary never received traffic`);
-    await retireQuietly(spec, state, 'canary');
-    finish(state, 'failed');
-    await notifyQuietly(spec, 'failed', preTrafficFailure);
-    return 'failed';
-  }
+  if (preTrafficFailure) return failBeforeTraffic(spec, state, preTrafficFailure);
   if (control.abortRequested) return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
 
   for (let i = 0; i < spec.stages.length; i++) {
@@ -67,19 +61,6 @@ async function progress(
     await notifyQuietly(spec, 'stage-completed', `stage ${i + 1} at ${stage.weight}% passed`);
   }
   return promote(spec, state, control);
-}
-
-async function rollBack(
-  spec: CanarySpec,
-  state: RolloutState,
-  outcome: 'rolled_back' | 'aborted',
-  reason: string,
-): Promise<RolloutResult['outcome']> {
-  await restoreStable(spec, state, reason);
-  await retireQuietly(spec, state, 'canary');
-  finish(state, outcome);
-  await notifyQuietly(spec, outcome, reason);
-  return outcome;
 }
 
 /** The canary becomes the new stable; the old version stays up for the stabilization delay. */

@@ -9,16 +9,26 @@ export type ResumeSignal = Record<string, never> | { reason?: string };
 export interface AbortSignal {
   reason?: string;
 }
+export interface PromoteSignal {
+  reason?: string;
+}
 
 export const pauseSignal = defineSignal<[PauseSignal?]>('pause');
 export const resumeSignal = defineSignal<[ResumeSignal?]>('resume');
 export const abortSignal = defineSignal<[AbortSignal?]>('abort');
+export const promoteSignal = defineSignal<[PromoteSignal?]>('promote');
 export const stateQuery = defineQuery<RolloutState>('state');
 
 /** Mutable control inputs; `seq` changes on every signal so that waits can wake on it. */
 export interface Control {
   seq: number;
   abortRequested: boolean;
+  /** Consumed by whoever waits on it: the blue-green gate, or the canary's current stage. */
+  promoteRequested: boolean;
+}
+
+export function newControl(): Control {
+  return { seq: 0, abortRequested: false, promoteRequested: false };
 }
 
 export function nowIso(): string {
@@ -56,9 +66,10 @@ export function touch(state: RolloutState): void {
     ? ` · last verdict ${state.lastVerdict.result}: ${state.lastVerdict.summary}`
     : '';
   const paused = state.paused ? ` · PAUSED (${state.pauseReason ?? 'by operator'})` : '';
+  const envs = state.environments ? ` (${state.environments.live} → ${state.environments.idle})` : '';
   state.details =
-    `**${state.service}** ${state.stableVersion} → ${state.canaryVersion} · ${state.phase}${stage}` +
-    ` · weights stable ${state.weights.stable}% / canary ${state.weights.canary}%${windowText}${paused}${verdict}`;
+    `**${state.service}** ${state.strategy} ${state.stableVersion} → ${state.canaryVersion}${envs} · ${state.phase}${stage}` +
+    ` · weights old ${state.weights.stable}% / new ${state.weights.canary}%${windowText}${paused}${verdict}`;
   setCurrentDetails(state.details);
 }
 
@@ -102,6 +113,19 @@ export function installHandlers(state: RolloutState, control: Control): void {
       record(state, 'abort', state.abortReason);
     },
     { description: 'Roll back now: stable gets 100%. Payload: {"reason": "..."}.' },
+  );
+  setHandler(
+    promoteSignal,
+    (input) => {
+      if (isFinished(state) || control.abortRequested) return;
+      control.promoteRequested = true;
+      control.seq++;
+      record(state, 'promote', input?.reason ?? 'promote requested by operator');
+    },
+    {
+      description:
+        'Blue-green: pass the manual promotion gate and switch. Canary: end the current stage now and move on. Payload: {}.',
+    },
   );
 }
 

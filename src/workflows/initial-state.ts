@@ -1,17 +1,28 @@
-import type { CanarySpec } from '../spec/canary';
+import { initialAnalysisState } from '../analysis/judge';
+import type { AnalysisConfig } from '../spec/analysis';
 import { nowIso } from './control';
 import type { RolloutState } from './state';
 
-export function initialState(spec: CanarySpec): RolloutState {
+export interface StateSeed {
+  service: string;
+  strategy: RolloutState['strategy'];
+  stableVersion: string;
+  canaryVersion: string;
+  stageWeights: number[];
+  analysis: AnalysisConfig;
+}
+
+export function initialState(spec: StateSeed): RolloutState {
   const now = nowIso();
   return {
     service: spec.service,
-    strategy: 'canary',
-    stableVersion: spec.stable.version,
-    canaryVersion: spec.canary.version,
+    strategy: spec.strategy,
+    environments: null,
+    stableVersion: spec.stableVersion,
+    canaryVersion: spec.canaryVersion,
     phase: 'starting',
     stageIndex: -1,
-    stageWeights: spec.stages.map((s) => s.weight),
+    stageWeights: spec.stageWeights,
     weights: { stable: 100, canary: 0 },
     paused: false,
     pauseReason: null,
@@ -19,6 +30,7 @@ export function initialState(spec: CanarySpec): RolloutState {
     lastVerdict: null,
     recentVerdicts: [],
     verdictCount: 0,
+    analysis: initialAnalysisState(spec.analysis),
     decisions: [],
     abortReason: null,
     outcome: null,

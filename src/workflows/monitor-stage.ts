@@ -1,7 +1,8 @@
 import { condition } from '@temporalio/workflow';
-import { judgeThreshold } from '../analysis/threshold';
+import { judge, startStage } from '../analysis/judge';
 import type { Verdict, VersionMetrics } from '../analysis/types';
-import type { CanarySpec, Stage } from '../spec/canary';
+import type { Stage } from '../spec/canary';
+import type { RolloutCore } from '../spec/rollout-core';
 import { polling } from './activity-stubs';
 import { type Control, nowIso, record, touch } from './control';
 import { RECENT_VERDICTS_KEPT, type RolloutState } from './state';
@@ -17,21 +18,31 @@ const emptyMetrics = (version: string): VersionMetrics => ({
 });
 
 /** Reads both versions over the stage so far and judges them; a failed read is "no data", never a pass. */
-async function poll(spec: CanarySpec, sinceMs: number, metricErrors: { count: number }): Promise<Verdict> {
+async function poll(
+  spec: RolloutCore,
+  state: RolloutState,
+  sinceMs: number,
+  metricErrors: { count: number },
+): Promise<Verdict> {
   try {
+    const slowerThanMs = state.analysis.slowThresholdMs;
     const { stable, canary } = await polling.readMetrics({
       metrics: spec.metrics,
       stableVersion: spec.stable.version,
       canaryVersion: spec.canary.version,
       sinceMs,
+      ...(slowerThanMs === null ? {} : { slowerThanMs }),
     });
     metricErrors.count = 0;
-    return judgeThreshold({
+    const judged = judge({
+      state: state.analysis,
       canary,
       baseline: stable,
       config: spec.analysis,
       minCanaryRequests: spec.monitoring.minCanaryRequests,
     });
+    state.analysis = judged.state;
+    return judged.verdict;
   } catch (err) {
     metricErrors.count++;
     return {
@@ -44,7 +55,7 @@ async function poll(spec: CanarySpec, sinceMs: number, metricErrors: { count: nu
   }
 }
 
-function keepVerdict(state: RolloutState, verdict: Verdict): void {
+export function keepVerdict(state: RolloutState, verdict: Verdict): void {
   state.lastVerdict = verdict;
   state.verdictCount++;
   state.recentVerdicts.push(verdict);
@@ -58,7 +69,7 @@ function keepVerdict(state: RolloutState, verdict: Verdict): void {
  * onInconclusive policy.
  */
 export async function monitorStage(
-  spec: CanarySpec,
+  spec: RolloutCore,
   state: RolloutState,
   control: Control,
   stage: Stage,
@@ -75,6 +86,7 @@ export async function monitorStage(
   };
   const window = state.window;
   const metricErrors = { count: 0 };
+  state.analysis = startStage(state.analysis);
   let holdingForInconclusive = false;
   let lastTick = stageStart;
   let nextPollAt = stageStart + interval;
@@ -89,6 +101,11 @@ export async function monitorStage(
     if (!state.paused) window.elapsedMs += now - lastTick;
     lastTick = now;
     if (control.abortRequested) return 'abort';
+    if (control.promoteRequested) {
+      control.promoteRequested = false;
+      record(state, 'advance', 'stage ended early by an operator promote', state.lastVerdict);
+      return 'advance';
+    }
 
     if (holdingForInconclusive && !state.paused) {
       record(state, 'advance', 'operator resumed after inconclusive analysis', state.lastVerdict);
@@ -96,7 +113,7 @@ export async function monitorStage(
     }
 
     if (now >= nextPollAt) {
-      const verdict = await poll(spec, stageStart, metricErrors);
+      const verdict = await poll(spec, state, stageStart, metricErrors);
       window.polls++;
       keepVerdict(state, verdict);
       nextPollAt = Date.now() + interval;

@@ -1,4 +1,4 @@
-import type { CanarySpec } from '../spec/canary';
+import type { RolloutCore } from '../spec/rollout-core';
 import { waiting } from './activity-stubs';
 import { record, touch } from './control';
 import type { RolloutState } from './state';
@@ -7,7 +7,7 @@ import type { RolloutState } from './state';
  * Deploys the canary and proves it healthy before it may see a single user request.
  * Returns the reason it failed, or null when the canary may take traffic.
  */
-export async function deployAndVerify(spec: CanarySpec, state: RolloutState): Promise<string | null> {
+export async function deployAndVerify(spec: RolloutCore, state: RolloutState): Promise<string | null> {
   state.phase = 'deploying';
   touch(state);
   const deployed = await waiting.deployVersion({

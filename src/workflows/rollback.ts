@@ -1,5 +1,5 @@
-import { CancellationScope, condition } from '@temporalio/workflow';
-import type { CanarySpec } from '../spec/canary';
+import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import type { RolloutCore } from '../spec/rollout-core';
 import { polling, restoring, waiting } from './activity-stubs';
 import { record, touch } from './control';
 import type { Outcome, RolloutState } from './state';
@@ -10,7 +10,7 @@ const SLOW_ROLLBACK_WARNING = '15s';
  * Puts 100% on stable. Runs in a non-cancellable scope so a Cancel from the Web UI still restores
  * traffic, and retries forever: a rollout must never end with traffic on a failed version.
  */
-export async function restoreStable(spec: CanarySpec, state: RolloutState, reason: string): Promise<void> {
+export async function restoreStable(spec: RolloutCore, state: RolloutState, reason: string): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
     state.phase = 'rolling-back';
     record(state, 'rollback', reason);
@@ -36,7 +36,7 @@ export async function restoreStable(spec: CanarySpec, state: RolloutState, reaso
 
 /** Retiring the failed canary is housekeeping: its failure must not hide the rollback's outcome. */
 export async function retireQuietly(
-  spec: CanarySpec,
+  spec: RolloutCore,
   state: RolloutState,
   which: 'stable' | 'canary',
 ): Promise<void> {
@@ -54,7 +54,7 @@ export async function retireQuietly(
   });
 }
 
-export async function notifyQuietly(spec: CanarySpec, event: string, message: string): Promise<void> {
+export async function notifyQuietly(spec: RolloutCore, event: string, message: string): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
     try {
       await polling.notify({ service: spec.service, event, message, notify: spec.notify });
@@ -73,4 +73,55 @@ export function finish(state: RolloutState, outcome: Outcome): void {
   state.window = null;
   touch(state);
   state.finishedAt = state.updatedAt;
+}
+
+/** Ends a rollout that saw trouble: stable back to 100%, the new version retired, everyone told. */
+export async function rollBack(
+  spec: RolloutCore,
+  state: RolloutState,
+  outcome: 'rolled_back' | 'aborted',
+  reason: string,
+): Promise<Outcome> {
+  await restoreStable(spec, state, reason);
+  await retireQuietly(spec, state, 'canary');
+  finish(state, outcome);
+  await notifyQuietly(spec, outcome, reason);
+  return outcome;
+}
+
+/** Ends a rollout whose new version failed its checks before it took any traffic. */
+export async function failBeforeTraffic(
+  spec: RolloutCore,
+  state: RolloutState,
+  reason: string,
+): Promise<Outcome> {
+  record(state, 'rollback', `${reason}; the new version never received traffic`);
+  await retireQuietly(spec, state, 'canary');
+  finish(state, 'failed');
+  await notifyQuietly(spec, 'failed', reason);
+  return 'failed';
+}
+
+/**
+ * An error or a Cancel from the Web UI: restore stable traffic if any moved, then let the workflow
+ * fail or end as cancelled. `spec` is null when the rollout failed before it knew its versions.
+ */
+export async function endOnError(
+  spec: RolloutCore | null,
+  state: RolloutState,
+  err: unknown,
+): Promise<never> {
+  const cancelled = isCancellation(err);
+  const reason = cancelled ? 'workflow cancelled' : `error: ${(err as Error).message}`;
+  if (
+    spec &&
+    (state.weights.canary > 0 ||
+      ['monitoring', 'validating', 'switching', 'post-switch', 'promoting'].includes(state.phase))
+  ) {
+    await restoreStable(spec, state, reason);
+  }
+  if (!cancelled) record(state, 'error', reason);
+  finish(state, cancelled ? 'aborted' : 'failed');
+  if (spec) await notifyQuietly(spec, state.outcome ?? 'failed', reason);
+  throw err;
 }

@@ -1,3 +1,4 @@
+import type { AnalysisState } from '../analysis/judge';
 import type { Verdict } from '../analysis/types';
 
 export type Phase =
@@ -6,6 +7,10 @@ export type Phase =
   | 'health-checking'
   | 'smoke-testing'
   | 'monitoring'
+  | 'validating'
+  | 'awaiting-promotion'
+  | 'switching'
+  | 'post-switch'
   | 'paused'
   | 'promoting'
   | 'stabilizing'
@@ -60,7 +65,9 @@ export interface WindowState {
 
 export interface RolloutState {
   service: string;
-  strategy: 'canary';
+  strategy: 'canary' | 'blue-green';
+  /** Blue-green only: which environment served users when the rollout started, and which got the new version. */
+  environments: { live: string; idle: string } | null;
   stableVersion: string;
   canaryVersion: string;
   phase: Phase;
@@ -75,6 +82,8 @@ export interface RolloutState {
   /** The most recent verdicts, newest last; every poll adds one. */
   recentVerdicts: Verdict[];
   verdictCount: number;
+  /** Evidence the sequential tests carry from poll to poll (and across stages). */
+  analysis: AnalysisState;
   decisions: Decision[];
   abortReason: string | null;
   outcome: Outcome | null;

@@ -1,10 +1,10 @@
-import type { CanarySpec } from '../spec/canary';
+import type { RolloutCore } from '../spec/rollout-core';
 import { forward } from './activity-stubs';
 import { record } from './control';
 import type { RolloutState } from './state';
 
 /** Moves the canary to `weight` percent and records what the router confirmed. */
-export async function setCanaryWeight(spec: CanarySpec, state: RolloutState, weight: number): Promise<void> {
+export async function setCanaryWeight(spec: RolloutCore, state: RolloutState, weight: number): Promise<void> {
   const split = await forward.setTraffic({
     traffic: spec.traffic,
     stable: spec.stable,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { EXIT } from '../../src/client/exit-codes';
 import { exitCodeFor, progressLine, renderState } from '../../src/client/render';
+import { initialSequentialState } from '../../src/analysis/sequential/judge';
 import type { Decision, Outcome, RolloutState } from '../../src/workflows/state';
 
 function decision(i: number, kind: Decision['kind'] = 'advance'): Decision {
@@ -18,6 +19,7 @@ function makeState(overrides: Partial<RolloutState> = {}): RolloutState {
   return {
     service: 'checkout',
     strategy: 'canary',
+    environments: null,
     stableVersion: 'v1',
     canaryVersion: 'v2',
     phase: 'monitoring',
@@ -43,6 +45,7 @@ function makeState(overrides: Partial<RolloutState> = {}): RolloutState {
     },
     recentVerdicts: [],
     verdictCount: 2,
+    analysis: initialSequentialState(),
     decisions: Array.from({ length: 8 }, (_, i) => decision(i + 1)),
     abortReason: null,
     outcome: null,

@@ -291,6 +291,14 @@ describe('router with demo services', () => {
     assert.ok(m1.p99Ms !== null && m1.p99Ms < 100, `v1 p99 ${m1.p99Ms}`);
     assert.equal(m1.errors, 0);
 
+    // The sequential latency test asks how many requests were slower than a bound.
+    const slowUrl = (version: string) =>
+      `${router.adminUrl}/admin/metrics?version=${version}&sinceMs=${sinceMs}&slowerThanMs=60`;
+    const slow2 = (await call<MetricsBody & { slowRequests: number }>(slowUrl('v2'))).body;
+    const slow1 = (await call<MetricsBody & { slowRequests: number }>(slowUrl('v1'))).body;
+    assert.equal(slow2.slowRequests, slow2.requests, 'every 100 ms request is slower than 60 ms');
+    assert.equal(slow1.slowRequests, 0);
+
     const future = Date.now() + 5000;
     const empty = (await call<MetricsBody>(`${router.adminUrl}/admin/metrics?version=v2&sinceMs=${future}`))
       .body;
@@ -585,6 +593,15 @@ describe('LatencyHistogram', () => {
     edges.record(500_000);
     assert.equal(edges.quantile(0), 0.1, 'sub-0.1ms samples share the first bucket');
     assert.equal(edges.quantile(1), 500_000, 'samples beyond 120s are reported as the observed max');
+  });
+
+  test('countAbove counts samples in buckets wholly above the bound', () => {
+    const h = new LatencyHistogram();
+    for (let ms = 1; ms <= 100; ms++) h.record(ms);
+    const above = h.countAbove(50);
+    assert.ok(above >= 47 && above <= 50, `above 50 ms: ${above}`);
+    assert.equal(h.countAbove(1000), 0);
+    assert.equal(h.countAbove(0.05), 100);
   });
 
   test('merging equals recording everything in one histogram', () => {

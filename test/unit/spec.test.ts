@@ -44,10 +44,10 @@ describe('parseCanarySpec defaults', () => {
     );
   });
 
-  test('monitoring: 5m window, 30s interval, 100 requests, maxWindow 3×window, pause on inconclusive', () => {
+  test('monitoring: 5m window, 10s interval, 100 requests, maxWindow 3×window, pause on inconclusive', () => {
     assert.deepEqual(spec.monitoring, {
       window: 300_000,
-      interval: 30_000,
+      interval: 10_000,
       minCanaryRequests: 100,
       onInconclusive: 'pause',
       maxWindow: 900_000,
@@ -56,20 +56,19 @@ describe('parseCanarySpec defaults', () => {
 
   test('metrics.adminUrl falls back to the default traffic adminUrl', () => {
     assert.equal(spec.traffic.adminUrl, 'http://127.0.0.1:9901');
-    assert.equal(spec.metrics.adminUrl, 'http://127.0.0.1:9901');
-    assert.equal(spec.metrics.provider, 'embedded');
+    assert.deepEqual(spec.metrics, { provider: 'embedded', adminUrl: 'http://127.0.0.1:9901' });
   });
 
   test('metrics.adminUrl follows a custom traffic adminUrl, unless given itself', () => {
     const followed = parseCanarySpec({ ...minimal, traffic: { adminUrl: 'http://router.internal:7000' } });
-    assert.equal(followed.metrics.adminUrl, 'http://router.internal:7000');
+    assert.deepEqual(followed.metrics, { provider: 'embedded', adminUrl: 'http://router.internal:7000' });
 
     const own = parseCanarySpec({
       ...minimal,
       traffic: { adminUrl: 'http://router.internal:7000' },
       metrics: { adminUrl: 'http://metrics.internal:9000' },
     });
-    assert.equal(own.metrics.adminUrl, 'http://metrics.internal:9000');
+    assert.deepEqual(own.metrics, { provider: 'embedded', adminUrl: 'http://metrics.internal:9000' });
     assert.equal(own.traffic.adminUrl, 'http://router.internal:7000');
   });
 
@@ -87,7 +86,8 @@ describe('parseCanarySpec defaults', () => {
       interval: 1000,
     });
     assert.deepEqual(spec.analysis, {
-      mode: 'threshold',
+      mode: 'sequential',
+      alpha: 0.01,
       maxErrorRateRatio: 1.5,
       minErrorRateDelta: 0.01,
       maxP99Ratio: 1.2,
@@ -477,9 +477,9 @@ describe('loadCanarySpec', () => {
 });
 
 describe('monitoring interval defaults and limits', () => {
-  test('a short window alone is valid: the interval defaults to min(30s, window)', () => {
-    assert.equal(parseCanarySpec({ ...minimal, monitoring: { window: '10s' } }).monitoring.interval, 10_000);
-    assert.equal(parseCanarySpec({ ...minimal, monitoring: { window: '5m' } }).monitoring.interval, 30_000);
+  test('a short window alone is valid: the interval defaults to min(10s, window)', () => {
+    assert.equal(parseCanarySpec({ ...minimal, monitoring: { window: '5s' } }).monitoring.interval, 5_000);
+    assert.equal(parseCanarySpec({ ...minimal, monitoring: { window: '5m' } }).monitoring.interval, 10_000);
   });
 
   test('an interval under 100ms is rejected', () => {

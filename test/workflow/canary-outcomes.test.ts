@@ -52,12 +52,33 @@ describe('canary rollout outcomes (real dev server, router and services)', () =>
     assert.match(rollback.reason, /error-rate/);
     const verdict = result.state.lastVerdict;
     assert.equal(verdict?.result, 'fail');
+    assert.ok((verdict?.canary.errors ?? 0) > 0, 'evidence carries the counts');
+    const errorCheck = verdict?.checks.find((c) => c.name === 'error-rate');
     assert.ok(
-      (verdict?.canary.errors ?? 0) > 0 && (verdict?.canary.requests ?? 0) >= 15,
-      'evidence carries the counts',
+      errorCheck &&
+        errorCheck.passed === false &&
+        (errorCheck.statistic ?? 0) >= (errorCheck.limit ?? Infinity),
     );
     assert.ok((stats.versions.v2?.errors ?? 0) > 0, 'the router saw the canary fail');
     assert.equal(result.state.weights.canary, 0);
+  });
+
+  it('catches a bad canary mid-window, long before the window ends', async () => {
+    const { result } = await run(
+      'mid-window',
+      { errorRate: 0.3 },
+      {
+        monitoring: { window: '60s', interval: '1s', minCanaryRequests: 50 },
+      },
+    );
+    assert.equal(result.outcome, 'rolled_back');
+    const setWeight = result.state.decisions.find((d) => d.kind === 'set-weight' && d.weight === 20);
+    const rollback = result.state.decisions.find((d) => d.kind === 'rollback');
+    assert.ok(setWeight && rollback);
+    const caughtAfterMs = Date.parse(rollback.at) - Date.parse(setWeight.at);
+    assert.ok(caughtAfterMs < 15_000, `caught ${caughtAfterMs} ms into a 60 s window`);
+    // Sequential mode: the rollback came before the canary reached minCanaryRequests.
+    assert.match(rollback.reason, /error-rate: .*Bayes factor/);
   });
 
   it('promotes a good canary through every stage', async () => {

@@ -8,18 +8,30 @@ interface RouterMetrics {
   errors: number;
   p50Ms: number | null;
   p99Ms: number | null;
+  slowRequests?: number;
 }
 
 /** Reads the embedded router's own per-version counters and latency histograms. */
 export class EmbeddedMetricsProvider implements MetricsProvider {
   constructor(private readonly adminUrl: string) {}
 
-  async versionMetrics(version: string, { sinceMs, untilMs }: MetricsWindow): Promise<VersionMetrics> {
+  async versionMetrics(
+    version: string,
+    { sinceMs, untilMs, slowerThanMs }: MetricsWindow,
+  ): Promise<VersionMetrics> {
     const url = new URL('/admin/metrics', this.adminUrl);
     url.searchParams.set('version', version);
     url.searchParams.set('sinceMs', String(sinceMs));
     if (untilMs !== undefined) url.searchParams.set('untilMs', String(untilMs));
+    if (slowerThanMs !== undefined) url.searchParams.set('slowerThanMs', slowerThanMs.toFixed(3));
     const m = await requestJson<RouterMetrics>(url.href);
-    return { version, requests: m.requests, errors: m.errors, p50Ms: m.p50Ms, p99Ms: m.p99Ms };
+    return {
+      version,
+      requests: m.requests,
+      errors: m.errors,
+      p50Ms: m.p50Ms,
+      p99Ms: m.p99Ms,
+      ...(m.slowRequests === undefined ? {} : { slowRequests: m.slowRequests }),
+    };
   }
 }

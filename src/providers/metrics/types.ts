@@ -3,6 +3,8 @@ import type { VersionMetrics } from '../../analysis/types';
 export interface MetricsWindow {
   sinceMs: number;
   untilMs?: number;
+  /** When set, also count requests slower than this (VersionMetrics.slowRequests), if the source can. */
+  slowerThanMs?: number;
 }
 
 /** A source of per-version request, error and latency figures. */

@@ -1,0 +1,58 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { RolloutActivities } from '../activities';
+import type { BlueGreenSpec, EnvironmentName } from '../spec/blue-green';
+import type { RolloutCore } from '../spec/rollout-core';
+
+export interface LiveEnvironment {
+  live: EnvironmentName;
+  idle: EnvironmentName;
+  /** The rollout seen as "old version on the live environment, new version on the idle one". */
+  core: RolloutCore;
+}
+
+type TrafficSplit = Awaited<ReturnType<RolloutActivities['getTraffic']>>;
+
+const sameTargets = (a: string[], b: string[]): boolean =>
+  a.length === b.length && [...a].sort().every((t, i) => t === [...b].sort()[i]);
+
+/**
+ * Which environment serves users is the router's answer, not the previous rollout's memory:
+ * someone may have switched by hand.
+ */
+export function findLive(spec: BlueGreenSpec, split: TrafficSplit): LiveEnvironment {
+  const live = split.stable;
+  if (!live) {
+    throw ApplicationFailure.nonRetryable(
+      'the router has no live version: point it at blue or green first',
+      'NoLiveEnvironment',
+    );
+  }
+  if (split.weights.canary > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `the router still sends ${split.weights.canary}% to ${split.canary?.version}: finish or abort that rollout first`,
+      'SplitInProgress',
+    );
+  }
+  const name = (['blue', 'green'] as const).find((env) =>
+    sameTargets(spec.environments[env].targets, live.targets),
+  );
+  if (!name) {
+    throw ApplicationFailure.nonRetryable(
+      `the router's live targets ${live.targets.join(', ')} are neither blue's nor green's`,
+      'UnknownLiveEnvironment',
+    );
+  }
+  if (live.version === spec.version) {
+    throw ApplicationFailure.nonRetryable(`${spec.version} is already live on ${name}`, 'AlreadyLive');
+  }
+  const idle = name === 'blue' ? 'green' : 'blue';
+  return {
+    live: name,
+    idle,
+    core: {
+      ...spec,
+      stable: { version: live.version, targets: spec.environments[name].targets },
+      canary: { version: spec.version, targets: spec.environments[idle].targets },
+    },
+  };
+}
