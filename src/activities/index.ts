@@ -18,6 +18,8 @@ export interface DeployInput {
   service: string;
   deploy: DeployConfig;
   target: VersionTarget;
+  /** blue/green for blue-green rollouts, canary/stable for canaries. */
+  environment?: string;
 }
 
 export interface ReadMetricsInput {
@@ -65,21 +67,21 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
       return classified(() => providers.traffic(traffic).getSplit());
     },
 
-    async deployVersion({ service, deploy, target }: DeployInput): Promise<DeployResult> {
+    async deployVersion({ service, deploy, target, environment }: DeployInput): Promise<DeployResult> {
       const stop = heartbeatEvery(2000);
       try {
         return await classified(() =>
           providers
             .deployer(deploy)
-            .deploy({ service, ...target }, (message) => Context.current().heartbeat(message)),
+            .deploy({ service, environment, ...target }, (message) => Context.current().heartbeat(message)),
         );
       } finally {
         stop();
       }
     },
 
-    async retireVersion({ service, deploy, target }: DeployInput): Promise<DeployResult> {
-      return classified(() => providers.deployer(deploy).retire({ service, ...target }));
+    async retireVersion({ service, deploy, target, environment }: DeployInput): Promise<DeployResult> {
+      return classified(() => providers.deployer(deploy).retire({ service, environment, ...target }));
     },
 
     async checkHealth({

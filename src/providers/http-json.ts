@@ -4,18 +4,19 @@ export interface JsonRequest {
   method?: 'GET' | 'PUT' | 'POST';
   body?: unknown;
   timeoutMs?: number;
+  headers?: Record<string, string>;
 }
 
 /** Calls a JSON API and classifies failures: 4xx is a configuration error, the rest is transient. */
 export async function requestJson<T>(
   url: string,
-  { method = 'GET', body, timeoutMs = 5000 }: JsonRequest = {},
+  { method = 'GET', body, timeoutMs = 5000, headers = {} }: JsonRequest = {},
 ): Promise<T> {
   let response: Response;
   try {
     response = await fetch(url, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -1,7 +1,9 @@
 import type { DeployConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
+import { CommandDeployer } from './deploy/command';
 import { NoopDeployer } from './deploy/none';
 import { ProcessDeployer } from './deploy/process';
 import type { Deployer } from './deploy/types';
+import { WebhookDeployer } from './deploy/webhook';
 import { EmbeddedMetricsProvider } from './metrics/embedded';
 import { HttpMetricsProvider } from './metrics/http';
 import { PrometheusMetricsProvider } from './metrics/prometheus';
@@ -27,8 +29,21 @@ export function metricsProvider(config: ResolvedMetricsConfig): MetricsProvider 
   }
 }
 
+export function deployer(config: DeployConfig): Deployer {
+  switch (config.provider) {
+    case 'none':
+      return new NoopDeployer();
+    case 'process':
+      return new ProcessDeployer(config);
+    case 'command':
+      return new CommandDeployer(config);
+    case 'webhook':
+      return new WebhookDeployer(config);
+  }
+}
+
 export const defaultProviders: ProviderRegistry = {
   traffic: (config) => new EmbeddedTrafficRouter(config.adminUrl),
   metrics: metricsProvider,
-  deployer: (config) => (config.provider === 'process' ? new ProcessDeployer(config) : new NoopDeployer()),
+  deployer,
 };

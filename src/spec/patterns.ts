@@ -15,3 +15,10 @@ export const httpUrl = z
   .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
 
 export const httpPath = z.string().regex(/^\/[^\s]*$/, 'must start with "/" and contain no spaces');
+
+export const envKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name like MY_VAR');
+
+/** An executable name or path: never a shell string. */
+export const executable = z
+  .string()
+  .regex(/^[A-Za-z0-9_./-]+$/, 'an executable name or path, without spaces or shell syntax');

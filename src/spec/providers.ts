@@ -1,10 +1,9 @@
 import { z } from 'zod';
+import { envKey } from './patterns';
 import { duration } from './duration';
 import { jsonPathProblem } from './json-path';
 import { httpUrl } from './patterns';
 import { renderTemplate, templatePlaceholders } from './template';
-
-const envKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name like MY_VAR');
 
 export const trafficSchema = z
   .object({
@@ -136,27 +135,7 @@ export const metricsSchema = z.discriminatedUnion(
   },
 );
 
-const deployNone = z
-  .object({
-    // The targets are already running (deployed by another system); the rollout only moves traffic.
-    provider: z.literal('none'),
-  })
-  .strict();
-
-const deployProcess = z
-  .object({
-    provider: z.literal('process'),
-    // An executable and literal arguments: never a shell string.
-    command: z
-      .string()
-      .regex(/^[A-Za-z0-9_./-]+$/, 'an executable name or path, without spaces or shell syntax'),
-    args: z.array(z.string().max(1000)).max(64).default([]),
-    env: z.record(envKey, z.string().max(4000)).default({}),
-    readyTimeout: duration.default(20_000),
-  })
-  .strict();
-
-export const deploySchema = z.discriminatedUnion('provider', [deployNone, deployProcess]);
+export { deploySchema, type DeployConfig } from './deploy';
 
 export const notifySchema = z
   .object({
@@ -173,7 +152,6 @@ export type HttpMetricsConfig = Extract<MetricsConfig, { provider: 'http' }>;
 /** The metrics section after spec resolution: the embedded provider always knows its adminUrl. */
 export type ResolvedMetricsConfig =
   (EmbeddedMetricsConfig & { adminUrl: string }) | PrometheusMetricsConfig | HttpMetricsConfig;
-export type DeployConfig = z.output<typeof deploySchema>;
 export type NotifyConfig = z.output<typeof notifySchema>;
 
 /** Only the embedded provider defaults to the traffic router's admin API. */

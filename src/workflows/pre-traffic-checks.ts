@@ -14,6 +14,7 @@ export async function deployAndVerify(spec: RolloutCore, state: RolloutState): P
     service: spec.service,
     deploy: spec.deploy,
     target: spec.canary,
+    environment: state.environments?.idle ?? 'canary',
   });
   record(state, 'deploy', deployed.details, deployed);
 

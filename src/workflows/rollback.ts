@@ -42,10 +42,12 @@ export async function retireQuietly(
 ): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
     try {
+      const environment = which === 'stable' ? state.environments?.live : state.environments?.idle;
       const result = await waiting.retireVersion({
         service: spec.service,
         deploy: spec.deploy,
         target: spec[which],
+        environment: environment ?? which,
       });
       record(state, 'retire', `${spec[which].version}: ${result.details}`);
     } catch (err) {

@@ -2,6 +2,8 @@ export interface DeployRequest {
   service: string;
   version: string;
   targets: string[];
+  /** Where the version goes: "blue"/"green" for blue-green, "canary"/"stable" for canary rollouts. */
+  environment?: string;
 }
 
 export interface DeployResult {
