@@ -38,7 +38,10 @@ export function progressLine(state: RolloutState): string {
     ? ` window ${Math.round(state.window.elapsedMs / 1000)}/${Math.round(state.window.requiredMs / 1000)}s`
     : '';
   const verdict = state.lastVerdict ? ` · ${state.lastVerdict.result}: ${state.lastVerdict.summary}` : '';
-  return `[${state.phase}${state.paused ? ', paused' : ''}] canary ${state.weights.canary}%${window}${verdict}`;
+  const share = state.environments
+    ? `${state.environments.idle} (${state.canaryVersion}) ${state.weights.canary}%`
+    : `canary ${state.weights.canary}%`;
+  return `[${state.phase}${state.paused ? ', paused' : ''}] ${share}${window}${verdict}`;
 }
 
 /** Exit status of a finished rollout: only a promotion is a success. */

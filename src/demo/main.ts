@@ -1,16 +1,13 @@
 import { Command, Option } from 'commander';
 import { freePort } from '../devserver/free-port';
-import { startCanary } from '../client/rollouts';
 import { progressLine } from '../client/render';
 import { watchRollout } from '../client/watch';
-import { parseCanarySpec } from '../spec/load';
 import type { RolloutResult } from '../workflows/state';
-import { SCENARIO_TEXT, SCENARIOS, scenarioSpec, type ScenarioName } from './scenarios';
+import { SCENARIO_NAMES, SCENARIOS, type Scenario, type ScenarioContext } from './scenarios';
 import { startDemoStack, type DemoStack } from './stack';
 import { summarize, type RouterSplitView, type RouterStatsView, type ScenarioSummary } from './summary';
 import { startTraffic } from './traffic';
 
-const EXPECTED: Record<ScenarioName, string> = { bad: 'rolled_back', good: 'promoted' };
 const USERS_RPS = 50;
 
 async function getJson<T>(url: string): Promise<T> {
@@ -19,33 +16,34 @@ async function getJson<T>(url: string): Promise<T> {
 
 async function runScenario(
   stack: DemoStack,
-  name: ScenarioName,
+  scenario: Scenario,
   log: (line: string) => void,
 ): Promise<ScenarioSummary> {
-  log(`\n=== scenario "${name}": ${SCENARIO_TEXT[name]}`);
+  log(`\n=== ${scenario.strategy} scenario "${scenario.name}": ${scenario.description}`);
+  await stack.v1Live();
   await fetch(`${stack.router.adminUrl}/admin/reset-stats`, { method: 'POST' });
   const users = startTraffic({ url: stack.router.url, rps: USERS_RPS, users: 500, maxDurationMs: 600_000 });
   try {
-    const canaryUrl = `http://127.0.0.1:${await freePort()}`;
-    const stable = (await getJson<RouterSplitView>(`${stack.router.adminUrl}/admin/split`)).stable;
-    const spec = parseCanarySpec(
-      scenarioSpec(name, { stableUrl: stack.stableUrl, canaryUrl, routerAdminUrl: stack.router.adminUrl }),
-      `demo scenario ${name}`,
-    );
-    if (stable?.version !== spec.stable.version)
-      throw new Error(`router's stable is ${stable?.version}, expected ${spec.stable.version}`);
-    const handle = await startCanary(stack.client, spec, stack.taskQueue);
+    const ctx: ScenarioContext = {
+      client: stack.client,
+      taskQueue: stack.taskQueue,
+      routerAdminUrl: stack.router.adminUrl,
+      stableUrl: stack.stableUrl,
+      newUrl: `http://127.0.0.1:${await freePort()}`,
+    };
+    const handle = await scenario.start(ctx);
     log(
       `started ${handle.workflowId}: ${stack.server.uiUrl}/namespaces/default/workflows/${handle.workflowId}`,
     );
-    await watchRollout(stack.client, handle.workflowId, (state) =>
-      log(`  ${new Date().toISOString().slice(11, 19)} ${progressLine(state)}`),
-    );
+    await watchRollout(stack.client, handle.workflowId, async (state) => {
+      log(`  ${new Date().toISOString().slice(11, 19)} ${progressLine(state)}`);
+      await scenario.onState?.(state, ctx);
+    });
     const result = (await handle.result()) as RolloutResult;
     const report = await users.stop();
     const stats = await getJson<RouterStatsView>(`${stack.router.adminUrl}/admin/stats`);
     const split = await getJson<RouterSplitView>(`${stack.router.adminUrl}/admin/split`);
-    return summarize(name, handle.workflowId, result, stats, split, report, spec.canary.version);
+    return summarize(scenario, handle.workflowId, result, stats, split, report, 'v2');
   } finally {
     await users.stop();
   }
@@ -53,13 +51,15 @@ async function runScenario(
 
 function printTable(summaries: ScenarioSummary[], log: (line: string) => void): void {
   log('\n=== summary');
-  log('scenario  outcome      failed on v2  requests on v2  seconds to rollback  final traffic');
+  log(
+    'scenario         strategy    outcome      failed on v2  requests on v2  seconds to rollback  final traffic',
+  );
   for (const s of summaries) {
     const traffic = Object.entries(s.finalTraffic)
       .map(([v, p]) => `${v} ${p}%`)
       .join(', ');
     log(
-      `${s.scenario.padEnd(9)} ${s.outcome.padEnd(12)} ${String(s.failedRequestsOnNewVersion).padStart(12)}  ${String(s.requestsOnNewVersion).padStart(14)}  ${String(s.secondsToRollback ?? '-').padStart(19)}  ${traffic}`,
+      `${s.scenario.padEnd(16)} ${s.strategy.padEnd(11)} ${s.outcome.padEnd(12)} ${String(s.failedRequestsOnNewVersion).padStart(12)}  ${String(s.requestsOnNewVersion).padStart(14)}  ${String(s.secondsToRollback ?? '-').padStart(19)}  ${traffic}`,
     );
   }
 }
@@ -67,13 +67,13 @@ function printTable(summaries: ScenarioSummary[], log: (line: string) => void): 
 async function main(): Promise<void> {
   const program = new Command('demo')
     .description(
-      'Runs real canary rollouts end to end: a bad one that rolls back by itself, then a good one that is promoted.',
+      'Runs real rollouts end to end: canaries (bad rolls back by itself, good is promoted), then blue-green (green fails smoke; green degrades after the switch; good).',
     )
-    .addOption(new Option('--scenario <name>', 'run one scenario').choices([...SCENARIOS]))
+    .addOption(new Option('--scenario <name>', 'run one scenario').choices(SCENARIO_NAMES))
     .option('--json', 'print progress to stderr and one JSON summary as the last line of stdout')
     .option('--keep-open', 'keep Temporal and its Web UI running after the scenarios, until Ctrl-C')
     .parse(process.argv);
-  const opts = program.opts<{ scenario?: ScenarioName; json?: boolean; keepOpen?: boolean }>();
+  const opts = program.opts<{ scenario?: string; json?: boolean; keepOpen?: boolean }>();
   const log = (line: string): void => void (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
 
   const stack = await startDemoStack(log);
@@ -89,11 +89,11 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(143));
 
   try {
-    const scenarios = opts.scenario ? [opts.scenario] : [...SCENARIOS];
+    const scenarios = SCENARIOS.filter((s) => !opts.scenario || s.name === opts.scenario);
     const summaries: ScenarioSummary[] = [];
-    for (const name of scenarios) summaries.push(await runScenario(stack, name, log));
+    for (const scenario of scenarios) summaries.push(await runScenario(stack, scenario, log));
     printTable(summaries, log);
-    const ok = summaries.every((s) => s.outcome === EXPECTED[s.scenario as ScenarioName]);
+    const ok = summaries.every((s) => s.outcome === s.expected);
     if (opts.json)
       console.log(JSON.stringify(summaries.length === 1 ? summaries[0] : { scenarios: summaries }));
     if (opts.keepOpen) {

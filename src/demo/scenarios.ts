@@ -1,42 +1,154 @@
 import { resolve } from 'node:path';
-import type { CanarySpecInput } from '../spec/canary';
-
-export type ScenarioName = 'bad' | 'good';
-export const SCENARIOS: readonly ScenarioName[] = ['bad', 'good'];
-
-export interface ScenarioPorts {
-  stableUrl: string;
-  canaryUrl: string;
-  routerAdminUrl: string;
-}
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { startBlueGreen, startCanary } from '../client/rollouts';
+import type { DeployConfig } from '../spec/deploy';
+import { parseBlueGreenSpec, parseCanarySpec } from '../spec/load';
+import type { Outcome, RolloutState } from '../workflows/state';
 
 const SERVICE_MAIN = resolve(__dirname, 'service-main.ts');
 
-export const SCENARIO_TEXT: Record<ScenarioName, string> = {
-  bad: 'v2 answers 30% of requests with 500: it must roll back by itself',
-  good: 'v2 is healthy: it must be promoted stage by stage',
-};
+export interface ScenarioContext {
+  client: Client;
+  taskQueue: string;
+  routerAdminUrl: string;
+  /** Where v1 runs, live, when the scenario starts (blue, for blue-green). */
+  stableUrl: string;
+  /** A free address for the new version (the canary, or green). */
+  newUrl: string;
+}
 
-/** The demo's spec: real processes deployed by the worker, short windows so it fits in minutes. */
-export function scenarioSpec(name: ScenarioName, ports: ScenarioPorts): CanarySpecInput {
+export interface Scenario {
+  name: string;
+  strategy: 'canary' | 'blue-green';
+  description: string;
+  expected: Outcome;
+  start(ctx: ScenarioContext): Promise<WorkflowHandle>;
+  /** Called on every state change: the demo's chance to break things on purpose. */
+  onState?(state: RolloutState, ctx: ScenarioContext): Promise<void>;
+}
+
+/** The worker deploys the new version as a real local process. */
+function processDeploy(faults: Record<string, string>): DeployConfig {
   return {
-    service: 'checkout',
-    stable: { version: 'v1', targets: [ports.stableUrl] },
-    canary: { version: 'v2', targets: [ports.canaryUrl] },
-    stages: [10, 25, 50, 100],
-    monitoring: { window: '10s', interval: '1s', minCanaryRequests: 20, maxWindow: '20s' },
-    healthCheck: { path: '/healthz', retries: 10, interval: '500ms' },
-    smokeTests: [
-      { name: 'smoke endpoint answers ok', path: '/smoke', expectedStatus: 200, bodyContains: 'true' },
-    ],
-    traffic: { provider: 'embedded', adminUrl: ports.routerAdminUrl },
-    deploy: {
-      provider: 'process',
-      command: process.execPath,
-      args: ['--import', 'tsx', SERVICE_MAIN],
-      env: name === 'bad' ? { FAULT_ERROR_RATE: '0.3' } : {},
-      readyTimeout: '30s',
-    },
-    promotion: { stabilizationDelay: '5s' },
+    provider: 'process',
+    command: process.execPath,
+    args: ['--import', 'tsx', SERVICE_MAIN],
+    env: faults,
+    readyTimeout: 30_000,
   };
 }
+
+const checks = {
+  healthCheck: { path: '/healthz', retries: 10, interval: '500ms' },
+  smokeTests: [
+    { name: 'smoke endpoint answers ok', path: '/smoke', expectedStatus: 200, bodyContains: 'true' },
+  ],
+};
+
+function canary(
+  name: string,
+  description: string,
+  expected: Outcome,
+  faults: Record<string, string>,
+): Scenario {
+  return {
+    name,
+    strategy: 'canary',
+    description,
+    expected,
+    start: (ctx) =>
+      startCanary(
+        ctx.client,
+        parseCanarySpec(
+          {
+            service: 'checkout',
+            stable: { version: 'v1', targets: [ctx.stableUrl] },
+            canary: { version: 'v2', targets: [ctx.newUrl] },
+            stages: [10, 25, 50, 100],
+            monitoring: { window: '10s', interval: '1s', minCanaryRequests: 20, maxWindow: '20s' },
+            ...checks,
+            traffic: { provider: 'embedded', adminUrl: ctx.routerAdminUrl },
+            deploy: processDeploy(faults),
+            promotion: { stabilizationDelay: '5s' },
+          },
+          `demo scenario ${name}`,
+        ),
+        ctx.taskQueue,
+      ),
+  };
+}
+
+function blueGreen(
+  name: string,
+  description: string,
+  expected: Outcome,
+  faults: Record<string, string>,
+  onState?: Scenario['onState'],
+): Scenario {
+  return {
+    name,
+    strategy: 'blue-green',
+    description,
+    expected,
+    onState,
+    start: (ctx) =>
+      startBlueGreen(
+        ctx.client,
+        parseBlueGreenSpec(
+          {
+            service: 'checkout',
+            version: 'v2',
+            environments: { blue: { targets: [ctx.stableUrl] }, green: { targets: [ctx.newUrl] } },
+            validation: { weight: 5, window: '8s' },
+            monitoring: { window: '8s', interval: '1s', minCanaryRequests: 10 },
+            postSwitch: { window: '15s', baselineWindow: '30s', maxErrorRate: 0.05 },
+            ...checks,
+            traffic: { provider: 'embedded', adminUrl: ctx.routerAdminUrl },
+            deploy: processDeploy(faults),
+            promotion: { mode: 'auto', delay: '2s', stabilizationDelay: '5s' },
+          },
+          `demo scenario ${name}`,
+        ),
+        ctx.taskQueue,
+      ),
+  };
+}
+
+/** The demo's own chaos: make green fail once it carries all traffic. */
+function degradeAfterSwitch(): Scenario['onState'] {
+  let done = false;
+  return async (state, ctx) => {
+    if (state.phase !== 'post-switch' || done) return;
+    done = true;
+    await fetch(new URL('/__faults', ctx.newUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ errorRate: 0.3 }),
+    });
+  };
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  canary('bad', 'canary v2 answers 30% of requests with 500: it must roll back by itself', 'rolled_back', {
+    FAULT_ERROR_RATE: '0.3',
+  }),
+  canary('good', 'canary v2 is healthy: it must be promoted stage by stage', 'promoted', {}),
+  blueGreen('bluegreen-smoke', 'green fails its smoke test: no user request may ever reach it', 'failed', {
+    FAULT_FAIL_SMOKE: '1',
+  }),
+  blueGreen(
+    'bluegreen-bad',
+    'green passes every check, then degrades right after the switch: back to blue at once',
+    'rolled_back',
+    {},
+    degradeAfterSwitch(),
+  ),
+  blueGreen(
+    'bluegreen-good',
+    'green is healthy: switched, and blue retired after stabilization',
+    'promoted',
+    {},
+  ),
+];
+
+export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);

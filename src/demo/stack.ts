@@ -16,6 +16,8 @@ export interface DemoStack {
   client: Client;
   taskQueue: string;
   stableUrl: string;
+  /** (Re)deploys v1 if it is not running (a promotion retires it) and gives it 100% of traffic. */
+  v1Live(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,23 @@ function killDeployed(stateDir: string): void {
       // Already gone.
     }
   }
+}
+
+async function putV1Live(routerAdminUrl: string, stableUrl: string): Promise<void> {
+  // The same idempotent deploy the worker uses: a no-op while v1's process is alive.
+  await new ProcessDeployer({
+    provider: 'process',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(__dirname, 'service-main.ts')],
+    env: {},
+    readyTimeout: 30_000,
+  }).deploy({ service: DEMO_SERVICE, version: 'v1', targets: [stableUrl] }, () => undefined);
+  const response = await fetch(`${routerAdminUrl}/admin/split`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ stable: { version: 'v1', targets: [stableUrl] }, canary: null, canaryWeight: 0 }),
+  });
+  if (!response.ok) throw new Error(`router refused the v1 split: ${response.status}`);
 }
 
 /** Starts everything the demo needs, each piece real: Temporal with its UI, router, worker, v1. */
@@ -72,22 +91,8 @@ export async function startDemoStack(log: (line: string) => void): Promise<DemoS
     log(`worker: pid ${worker.child.pid}, task queue ${taskQueue}`);
 
     const stableUrl = `http://127.0.0.1:${await freePort()}`;
-    await new ProcessDeployer({
-      provider: 'process',
-      command: process.execPath,
-      args: ['--import', 'tsx', join(__dirname, 'service-main.ts')],
-      env: {},
-      readyTimeout: 30_000,
-    }).deploy({ service: DEMO_SERVICE, version: 'v1', targets: [stableUrl] }, () => undefined);
-    await fetch(`${router.adminUrl}/admin/split`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        stable: { version: 'v1', targets: [stableUrl] },
-        canary: null,
-        canaryWeight: 0,
-      }),
-    });
+    const v1Live = () => putV1Live(router.adminUrl, stableUrl);
+    await v1Live();
     log(`demo service v1: ${stableUrl} (100% of traffic)`);
 
     const connection = await Connection.connect({ address: server.address });
@@ -101,6 +106,7 @@ export async function startDemoStack(log: (line: string) => void): Promise<DemoS
       client,
       taskQueue,
       stableUrl,
+      v1Live,
       close: async () => {
         await close();
         rmSync(stateDir, { recursive: true, force: true });

@@ -19,8 +19,9 @@ export interface RouterSplitView {
 
 export interface ScenarioSummary {
   scenario: string;
-  strategy: 'canary';
+  strategy: 'canary' | 'blue-green';
   outcome: string;
+  expected: string;
   workflowId: string;
   failedRequestsOnNewVersion: number;
   requestsOnNewVersion: number;
@@ -54,7 +55,7 @@ export function secondsToRollback(stats: RouterStatsView, newVersion: string): n
 }
 
 export function summarize(
-  scenario: string,
+  scenario: { name: string; strategy: 'canary' | 'blue-green'; expected: string },
   workflowId: string,
   result: RolloutResult,
   stats: RouterStatsView,
@@ -65,9 +66,10 @@ export function summarize(
   const userFailures =
     Object.values(users.byVersion).reduce((n, v) => n + v.failed, 0) + users.transportErrors;
   return {
-    scenario,
-    strategy: 'canary',
+    scenario: scenario.name,
+    strategy: scenario.strategy,
     outcome: result.outcome,
+    expected: scenario.expected,
     workflowId,
     failedRequestsOnNewVersion: stats.versions[newVersion]?.errors ?? 0,
     requestsOnNewVersion: stats.versions[newVersion]?.requests ?? 0,
