@@ -3,7 +3,9 @@ import {
   WorkflowExecutionAlreadyStartedError,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { BlueGreenSpec } from '../spec/blue-green';
+import { CanaryWeight, RolloutPhase, RolloutService, RolloutStrategy } from '../spec/search-attributes';
 import type { CanarySpec } from '../spec/canary';
 import { taskQueueFromEnv, workflowIdForService } from '../spec/workflow-id';
 import type { blueGreenRollout } from '../workflows/blue-green';
@@ -35,6 +37,38 @@ const START_OPTIONS = {
   workflowIdReusePolicy: 'ALLOW_DUPLICATE',
 } as const;
 
+function searchAttributesFor(service: string, strategy: 'canary' | 'blue-green'): SearchAttributePair[] {
+  return [
+    { key: RolloutService, value: service },
+    { key: RolloutStrategy, value: strategy },
+    { key: RolloutPhase, value: 'starting' },
+    { key: CanaryWeight, value: 0 },
+  ];
+}
+
+/**
+ * Starts with the rollout search attributes; on a cluster that has not registered them, starts
+ * without (the rollout works the same, it just cannot be filtered in the UI) and says so.
+ */
+async function startWithAttributes<T>(
+  start: (attributes: SearchAttributePair[]) => Promise<T>,
+  attributes: SearchAttributePair[],
+): Promise<T> {
+  try {
+    return await start(attributes);
+  } catch (err) {
+    if (
+      err instanceof WorkflowExecutionAlreadyStartedError ||
+      !/search attribute/i.test((err as Error).message)
+    )
+      throw err;
+    process.emitWarning(
+      `starting without search attributes (${(err as Error).message}); see README "Search attributes"`,
+    );
+    return start([]);
+  }
+}
+
 async function refuseDuplicates<T>(service: string, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
@@ -52,13 +86,18 @@ export function startCanary(
   taskQueue = taskQueueFromEnv(),
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof canaryRollout>> {
   return refuseDuplicates(spec.service, () =>
-    client.workflow.start<typeof canaryRollout>('canaryRollout', {
-      ...START_OPTIONS,
-      workflowId: workflowIdForService(spec.service),
-      taskQueue,
-      args: [{ spec }],
-      staticSummary: `canary ${spec.service}: ${spec.stable.version} → ${spec.canary.version}`,
-    }),
+    startWithAttributes(
+      (typedSearchAttributes) =>
+        client.workflow.start<typeof canaryRollout>('canaryRollout', {
+          ...START_OPTIONS,
+          workflowId: workflowIdForService(spec.service),
+          taskQueue,
+          args: [{ spec }],
+          typedSearchAttributes,
+          staticSummary: `canary ${spec.service}: ${spec.stable.version} → ${spec.canary.version}`,
+        }),
+      searchAttributesFor(spec.service, 'canary'),
+    ),
   );
 }
 
@@ -68,13 +107,18 @@ export function startBlueGreen(
   taskQueue = taskQueueFromEnv(),
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof blueGreenRollout>> {
   return refuseDuplicates(spec.service, () =>
-    client.workflow.start<typeof blueGreenRollout>('blueGreenRollout', {
-      ...START_OPTIONS,
-      workflowId: workflowIdForService(spec.service),
-      taskQueue,
-      args: [{ spec }],
-      staticSummary: `blue-green ${spec.service}: → ${spec.version}`,
-    }),
+    startWithAttributes(
+      (typedSearchAttributes) =>
+        client.workflow.start<typeof blueGreenRollout>('blueGreenRollout', {
+          ...START_OPTIONS,
+          workflowId: workflowIdForService(spec.service),
+          taskQueue,
+          args: [{ spec }],
+          typedSearchAttributes,
+          staticSummary: `blue-green ${spec.service}: → ${spec.version}`,
+        }),
+      searchAttributesFor(spec.service, 'blue-green'),
+    ),
   );
 }
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { Connection } from '@temporalio/client';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../spec/search-attributes';
 import { freePort } from './free-port';
 import { resolveTemporalCli } from './resolve-cli';
 
@@ -18,6 +19,7 @@ export interface DevServerOptions {
   uiPort?: number;
   dbFilename?: string;
   logFile?: string;
+  /** Defaults to the rollout search attributes; {} registers none. */
   searchAttributes?: Record<string, 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime'>;
   dynamicConfig?: Record<string, string | number | boolean>;
   startTimeoutMs?: number;
@@ -53,7 +55,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (options.ui) args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
   else args.push('--headless');
   if (options.dbFilename) args.push('--db-filename', options.dbFilename);
-  for (const [name, type] of Object.entries(options.searchAttributes ?? {}))
+  for (const [name, type] of Object.entries(options.searchAttributes ?? DEV_SERVER_SEARCH_ATTRIBUTES))
     args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);

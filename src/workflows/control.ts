@@ -1,4 +1,12 @@
-import { defineQuery, defineSignal, setHandler, setCurrentDetails } from '@temporalio/workflow';
+import {
+  defineQuery,
+  defineSignal,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { CanaryWeight, RolloutPhase, RolloutService } from '../spec/search-attributes';
 import type { Decision, DecisionKind, RolloutState } from './state';
 
 // Signals take one object: the Web UI sends exactly one JSON payload.
@@ -71,6 +79,22 @@ export function touch(state: RolloutState): void {
     `**${state.service}** ${state.strategy} ${state.stableVersion} → ${state.canaryVersion}${envs} · ${state.phase}${stage}` +
     ` · weights old ${state.weights.stable}% / new ${state.weights.canary}%${windowText}${paused}${verdict}`;
   setCurrentDetails(state.details);
+  publishSearchAttributes(state);
+}
+
+/**
+ * Keeps RolloutPhase and CanaryWeight current for filtering in the Web UI. Each upsert is a history
+ * event, so only changes are sent; and only when the client could register the attributes at start.
+ */
+function publishSearchAttributes(state: RolloutState): void {
+  const attributes = workflowInfo().typedSearchAttributes;
+  if (attributes.get(RolloutService) === undefined) return;
+  if (attributes.get(RolloutPhase) === state.phase && attributes.get(CanaryWeight) === state.weights.canary)
+    return;
+  upsertSearchAttributes([
+    { key: RolloutPhase, value: state.phase },
+    { key: CanaryWeight, value: state.weights.canary },
+  ]);
 }
 
 export function installHandlers(state: RolloutState, control: Control): void {

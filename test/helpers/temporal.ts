@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
 import { resolveTemporalCli } from '../../src/devserver/resolve-cli';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/spec/search-attributes';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 
 /** A real dev server through @temporalio/testing, using the project's pinned CLI binary. */
@@ -11,7 +12,14 @@ export async function createTemporalEnv(): Promise<TestWorkflowEnvironment> {
     server: {
       ip: '127.0.0.1',
       ...(cli ? { executable: { type: 'existing-path', path: cli.path } } : {}),
-      extraArgs: ['--log-level', 'warn'],
+      extraArgs: [
+        '--log-level',
+        'warn',
+        ...Object.entries(DEV_SERVER_SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
+          '--search-attribute',
+          `${name}=${type}`,
+        ]),
+      ],
     },
   });
 }

@@ -6,7 +6,7 @@ import type { RolloutResult } from '../../src/workflows/state';
 import { fastCanarySpec } from '../helpers/spec';
 import { sampleSplits, Stack } from '../helpers/stack';
 import { createTemporalEnv } from '../helpers/temporal';
-import { createWorker, uniqueTaskQueue } from '../helpers/worker';
+import { createWorker, eventually, uniqueTaskQueue } from '../helpers/worker';
 
 describe('canary rollout outcomes (real dev server, router and services)', () => {
   let env: TestWorkflowEnvironment;
@@ -94,6 +94,20 @@ describe('canary rollout outcomes (real dev server, router and services)', () =>
       'v1 retired after stabilization',
     );
     for (const s of samples) assert.equal(s.weights.stable + s.weights.canary, 100);
+    // Search attributes let the Web UI filter rollouts by service, strategy, phase and weight.
+    const listed = await eventually(
+      async () => {
+        const found = [];
+        for await (const wf of env.client.workflow.list({
+          query: `RolloutService = "good-canary" AND RolloutStrategy = "canary" AND RolloutPhase = "promoted" AND CanaryWeight = 100`,
+        }))
+          found.push(wf.workflowId);
+        return found.length > 0 && found;
+      },
+      10_000,
+      'the promoted rollout in a search-attribute query',
+    );
+    assert.deepEqual(listed, ['rollout-good-canary']);
   });
 
   for (const [name, faults] of [
