@@ -1,4 +1,4 @@
-import { condition } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
 import type { CanarySpec } from '../spec/canary';
 import { forward } from './activity-stubs';
 import { type Control, installHandlers, newControl, record, touch } from './control';
@@ -11,53 +11,71 @@ import { setCanaryWeight } from './traffic';
 
 export interface CanaryRolloutInput {
   spec: CanarySpec;
+  /** Set by continue-as-new: where the previous run stopped, mid-stage. */
+  carried?: RolloutState;
 }
 
+type Progress = RolloutResult['outcome'] | 'continue-as-new';
+
 /** Shifts traffic to the canary stage by stage, and back to stable the moment anything is wrong. */
-export async function canaryRollout({ spec }: CanaryRolloutInput): Promise<RolloutResult> {
-  const state = initialState({
-    service: spec.service,
-    strategy: 'canary',
-    stableVersion: spec.stable.version,
-    canaryVersion: spec.canary.version,
-    stageWeights: spec.stages.map((s) => s.weight),
-    analysis: spec.analysis,
-  });
+export async function canaryRollout({ spec, carried }: CanaryRolloutInput): Promise<RolloutResult> {
+  const state =
+    carried ??
+    initialState({
+      service: spec.service,
+      strategy: 'canary',
+      stableVersion: spec.stable.version,
+      canaryVersion: spec.canary.version,
+      stageWeights: spec.stages.map((s) => s.weight),
+      analysis: spec.analysis,
+    });
   const control = newControl();
+  // An abort that arrived just before the previous run continued as new is in its state.
+  control.abortRequested = carried !== undefined && carried.abortReason !== null;
   installHandlers(state, control);
   touch(state);
 
+  let outcome: Progress;
   try {
-    const outcome = await progress(spec, state, control);
-    return { outcome, state };
+    outcome = await progress(spec, state, control, carried !== undefined);
   } catch (err) {
     return endOnError(spec, state, err);
   }
+  if (outcome !== 'continue-as-new') return { outcome, state };
+  // A long bake: start a fresh history that carries the whole state, including the open window.
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof canaryRollout>({ spec, carried: state });
 }
 
 async function progress(
   spec: CanarySpec,
   state: RolloutState,
   control: Control,
-): Promise<RolloutResult['outcome']> {
-  // The router is the source of truth: start from a known split with no canary traffic.
-  await forward.setTraffic({ traffic: spec.traffic, stable: spec.stable, canary: null, canaryWeight: 0 });
-
-  const preTrafficFailure = await deployAndVerify(spec, state);
-  if (preTrafficFailure) return failBeforeTraffic(spec, state, preTrafficFailure);
+  resumed: boolean,
+): Promise<Progress> {
+  if (!resumed) {
+    // The router is the source of truth: start from a known split with no canary traffic.
+    await forward.setTraffic({ traffic: spec.traffic, stable: spec.stable, canary: null, canaryWeight: 0 });
+    const preTrafficFailure = await deployAndVerify(spec, state);
+    if (preTrafficFailure) return failBeforeTraffic(spec, state, preTrafficFailure);
+  }
   if (control.abortRequested) return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
 
-  for (let i = 0; i < spec.stages.length; i++) {
+  for (let i = Math.max(0, state.stageIndex); i < spec.stages.length; i++) {
     const stage = spec.stages[i]!;
+    // A resumed run re-enters its open stage: the router already carries that weight.
+    const resumeWindow = resumed && i === state.stageIndex ? state.window : null;
     state.stageIndex = i;
     state.phase = 'monitoring';
-    await setCanaryWeight(spec, state, stage.weight);
+    if (!resumeWindow) await setCanaryWeight(spec, state, stage.weight);
     if (stage.weight === 100) break;
-    const outcome = await monitorStage(spec, state, control, stage);
+    const outcome = await monitorStage(spec, state, control, stage, resumeWindow, true);
+    if (outcome === 'continue-as-new') return outcome;
     state.window = null;
     if (outcome === 'abort') return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
-    if (outcome === 'rollback')
+    if (outcome === 'rollback') {
       return rollBack(spec, state, 'rolled_back', state.lastVerdict?.summary ?? 'analysis failed');
+    }
     await notifyQuietly(spec, 'stage-completed', `stage ${i + 1} at ${stage.weight}% passed`);
   }
   return promote(spec, state, control);

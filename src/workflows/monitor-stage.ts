@@ -1,13 +1,14 @@
-import { condition } from '@temporalio/workflow';
+import { condition, workflowInfo } from '@temporalio/workflow';
 import { judge, startStage } from '../analysis/judge';
 import type { Verdict, VersionMetrics } from '../analysis/types';
 import type { Stage } from '../spec/canary';
 import type { RolloutCore } from '../spec/rollout-core';
 import { polling } from './activity-stubs';
 import { type Control, nowIso, record, touch } from './control';
-import { RECENT_VERDICTS_KEPT, type RolloutState } from './state';
+import { RECENT_VERDICTS_KEPT, type RolloutState, type WindowState } from './state';
 
-export type StageOutcome = 'advance' | 'rollback' | 'abort';
+/** 'continue-as-new': the history is long; carry state.window into a new run and resume there. */
+export type StageOutcome = 'advance' | 'rollback' | 'abort' | 'continue-as-new';
 
 const emptyMetrics = (version: string): VersionMetrics => ({
   version,
@@ -73,23 +74,31 @@ export async function monitorStage(
   state: RolloutState,
   control: Control,
   stage: Stage,
+  resume: WindowState | null = null,
+  /** Only a workflow that knows how to resume a window may be told to continue as new. */
+  mayContinueAsNew = false,
 ): Promise<StageOutcome> {
   const { interval, maxWindow, onInconclusive } = spec.monitoring;
-  const stageStart = Date.now();
-  state.window = {
-    stage: state.stageIndex,
-    startedAt: nowIso(),
-    elapsedMs: 0,
-    requiredMs: stage.windowMs,
-    maxMs: Math.max(maxWindow, stage.windowMs),
-    polls: 0,
-  };
+  if (resume) {
+    // Carried over by continue-as-new: same stage start, so metrics and analysis continue seamlessly.
+    state.window = resume;
+  } else {
+    state.window = {
+      stage: state.stageIndex,
+      startedAt: nowIso(),
+      elapsedMs: 0,
+      requiredMs: stage.windowMs,
+      maxMs: Math.max(maxWindow, stage.windowMs),
+      polls: 0,
+      holdingForInconclusive: false,
+    };
+    state.analysis = startStage(state.analysis);
+  }
   const window = state.window;
+  const stageStart = Date.parse(window.startedAt);
   const metricErrors = { count: 0 };
-  state.analysis = startStage(state.analysis);
-  let holdingForInconclusive = false;
-  let lastTick = stageStart;
-  let nextPollAt = stageStart + interval;
+  let lastTick = Date.now();
+  let nextPollAt = Date.now() + interval;
 
   for (;;) {
     const seenSeq = control.seq;
@@ -107,7 +116,7 @@ export async function monitorStage(
       return 'advance';
     }
 
-    if (holdingForInconclusive && !state.paused) {
+    if (window.holdingForInconclusive && !state.paused) {
       record(state, 'advance', 'operator resumed after inconclusive analysis', state.lastVerdict);
       return 'advance';
     }
@@ -122,6 +131,8 @@ export async function monitorStage(
         return 'rollback';
       }
       touch(state);
+      // Between polls, never mid-activity: the new run resumes this very window.
+      if (mayContinueAsNew && workflowInfo().continueAsNewSuggested) return 'continue-as-new';
     }
 
     if (state.paused || window.elapsedMs < window.requiredMs) continue;
@@ -151,7 +162,7 @@ export async function monitorStage(
     }
     state.paused = true;
     state.pauseReason = 'analysis inconclusive: resume to advance, abort to roll back';
-    holdingForInconclusive = true;
+    window.holdingForInconclusive = true;
     record(
       state,
       'hold',

@@ -63,6 +63,7 @@ export async function monitorAfterSwitch(
     requiredMs: spec.postSwitch.window,
     maxMs: spec.postSwitch.window,
     polls: 0,
+    holdingForInconclusive: false,
   };
   for (;;) {
     const seen = control.seq;

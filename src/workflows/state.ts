@@ -61,6 +61,8 @@ export interface WindowState {
   requiredMs: number;
   maxMs: number;
   polls: number;
+  /** Paused by the inconclusive policy: a resume then advances the stage. */
+  holdingForInconclusive: boolean;
 }
 
 export interface RolloutState {

@@ -5,7 +5,9 @@ import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/spec/search-attributes';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 
 /** A real dev server through @temporalio/testing, using the project's pinned CLI binary. */
-export async function createTemporalEnv(): Promise<TestWorkflowEnvironment> {
+export async function createTemporalEnv(
+  dynamicConfig: Record<string, string | number | boolean> = {},
+): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const cli = resolveTemporalCli();
   return TestWorkflowEnvironment.createLocal({
@@ -18,6 +20,10 @@ export async function createTemporalEnv(): Promise<TestWorkflowEnvironment> {
         ...Object.entries(DEV_SERVER_SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
           '--search-attribute',
           `${name}=${type}`,
+        ]),
+        ...Object.entries(dynamicConfig).flatMap(([key, value]) => [
+          '--dynamic-config-value',
+          `${key}=${JSON.stringify(value)}`,
         ]),
       ],
     },

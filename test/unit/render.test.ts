@@ -35,6 +35,7 @@ function makeState(overrides: Partial<RolloutState> = {}): RolloutState {
       requiredMs: 300_000,
       maxMs: 900_000,
       polls: 2,
+      holdingForInconclusive: false,
     },
     lastVerdict: {
       result: 'inconclusive',
