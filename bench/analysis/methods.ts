@@ -5,7 +5,7 @@ import {
   type SequentialState,
 } from '../../src/analysis/sequential/judge';
 import { judgeThreshold } from '../../src/analysis/threshold';
-import type { AnalysisConfig } from '../../src/spec/analysis';
+import { type AnalysisConfig, DEFAULT_ANALYSIS } from '../../src/spec/analysis';
 import { addArm, emptyArm, quantile, toMetrics, type ArmChunk } from './traffic-model';
 
 export const CHUNK_SECONDS = 10;
@@ -28,16 +28,7 @@ export interface Method {
   onChunk(ctx: ChunkContext): boolean;
 }
 
-export const analysisDefaults: AnalysisConfig = {
-  mode: 'sequential',
-  alpha: 0.01,
-  maxErrorRateRatio: 1.5,
-  minErrorRateDelta: 0.01,
-  maxP99Ratio: 1.2,
-  minP99DeltaMs: 50,
-  maxCpuPercent: 90,
-  maxMemoryPercent: 90,
-};
+export const analysisDefaults: AnalysisConfig = DEFAULT_ANALYSIS;
 
 /** Per-stage cumulative arms, as the workflow reads them (metrics since the stage started). */
 class StageTotals {

@@ -21,3 +21,6 @@ export const analysisSchema = z
   .strict();
 
 export type AnalysisConfig = z.output<typeof analysisSchema>;
+
+/** Every analysis default, for code that judges without a spec (benchmarks, tests). */
+export const DEFAULT_ANALYSIS: AnalysisConfig = analysisSchema.parse({});

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { analysisSchema } from './analysis';
-import { healthCheckSchema, smokeTestSchema } from './checks';
 import { duration } from './duration';
-import { monitoringSchema, resolveMonitoring } from './monitoring';
+import { resolveMonitoring } from './monitoring';
 import { httpUrl, serviceName, versionName } from './patterns';
-import { deploySchema, metricsSchema, notifySchema, resolveMetricsConfig, trafficSchema } from './providers';
+import { sharedSections } from './shared-sections';
+import { resolveMetricsConfig } from './providers';
 
 export const ENVIRONMENTS = ['blue', 'green'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
@@ -48,15 +47,8 @@ export const blueGreenSpecSchema = z
     environments: z.object({ blue: environmentSchema, green: environmentSchema }).strict(),
     validation: validationSchema.default(validationSchema.parse({})),
     postSwitch: postSwitchSchema.default(postSwitchSchema.parse({})),
-    monitoring: monitoringSchema.default(monitoringSchema.parse({})),
-    healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
-    smokeTests: z.array(smokeTestSchema).default([]),
-    analysis: analysisSchema.default(analysisSchema.parse({})),
-    traffic: trafficSchema.default(trafficSchema.parse({})),
-    metrics: metricsSchema.default(metricsSchema.parse({})),
-    deploy: deploySchema.default({ provider: 'none' }),
+    ...sharedSections,
     promotion: blueGreenPromotionSchema.default(blueGreenPromotionSchema.parse({})),
-    notify: notifySchema.default({}),
   })
   .strict()
   .superRefine(

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { analysisSchema } from './analysis';
-import { healthCheckSchema, smokeTestSchema } from './checks';
 import { duration } from './duration';
-import { deploySchema, metricsSchema, notifySchema, resolveMetricsConfig, trafficSchema } from './providers';
-import { monitoringSchema, resolveMonitoring } from './monitoring';
+import { resolveMetricsConfig } from './providers';
+import { resolveMonitoring } from './monitoring';
 import { httpUrl, serviceName, versionName } from './patterns';
+import { sharedSections } from './shared-sections';
 
 export const DEFAULT_STAGES = [1, 5, 10, 25, 50, 100] as const;
 
@@ -57,15 +56,8 @@ export const canarySpecSchema = z
     stable: versionTargetSchema,
     canary: versionTargetSchema,
     stages: stagesSchema.default(DEFAULT_STAGES.map((w) => ({ weight: w }))),
-    monitoring: monitoringSchema.default(monitoringSchema.parse({})),
-    healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
-    smokeTests: z.array(smokeTestSchema).default([]),
-    analysis: analysisSchema.default(analysisSchema.parse({})),
-    traffic: trafficSchema.default(trafficSchema.parse({})),
-    metrics: metricsSchema.default(metricsSchema.parse({})),
-    deploy: deploySchema.default({ provider: 'none' }),
+    ...sharedSections,
     promotion: promotionSchema.default(promotionSchema.parse({})),
-    notify: notifySchema.default({}),
   })
   .strict()
   .superRefine(

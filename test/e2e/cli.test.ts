@@ -80,15 +80,7 @@ describe('the rollout CLI against a real dev server', () => {
   });
 
   it('start --wait exits 1 when the canary is rolled back', async () => {
-    await fetch(`${stack.router.adminUrl}/admin/split`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        stable: { version: 'v1', targets: [stack.v1.url] },
-        canary: null,
-        canaryWeight: 0,
-      }),
-    });
+    await stack.resetToV1();
     stack.v2.setFaults({ errorRate: 0.6 });
     const run = await runCli(
       ['start', 'canary', '-f', specFile('bad', validDoc('cli-bad')), '--wait', '--json'],

@@ -1,24 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { lastJsonLine } from '../helpers/cli';
+import { lastJsonLine, runNode } from '../helpers/cli';
 
-const ROOT = resolve(__dirname, '..', '..');
-
-function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts', ...args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolveRun({ code, stdout, stderr }));
-  });
+function runDemo(args: string[]) {
+  return runNode(['--import', 'tsx', 'src/demo/main.ts', ...args]);
 }
 
 interface Summary {

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
-const CLI = resolve(__dirname, '..', '..', 'bin', 'rollout.js');
+const ROOT = resolve(__dirname, '..', '..');
+const CLI = resolve(ROOT, 'bin', 'rollout.js');
 
 export interface CliRun {
   code: number | null;
@@ -9,10 +10,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real `rollout` CLI as a user would, with an argument array. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+/** Runs node with an argument array from the project root, collecting its output. */
+export function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -23,6 +25,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> 
     child.once('error', reject);
     child.once('exit', (code) => resolveRun({ code, stdout, stderr }));
   });
+}
+
+/** Runs the real `rollout` CLI as a user would. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  return runNode([CLI, ...args], env);
 }
 
 export function lastJsonLine<T>(stdout: string): T {

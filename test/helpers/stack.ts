@@ -51,6 +51,21 @@ export class Stack {
     return (await fetch(`${this.router.adminUrl}/admin/stats`)).json() as Promise<RouterStats>;
   }
 
+  /** Puts the stack back on v1 (after a test that promoted v2), with v2's faults cleared. */
+  async resetToV1(): Promise<void> {
+    const response = await fetch(`${this.router.adminUrl}/admin/split`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        stable: { version: 'v1', targets: [this.v1.url] },
+        canary: null,
+        canaryWeight: 0,
+      }),
+    });
+    if (!response.ok) throw new Error(`router refused the reset: ${response.status}`);
+    this.v2.setFaults({ errorRate: 0, latencyMs: 0, failHealth: false, failSmoke: false });
+  }
+
   async close(): Promise<void> {
     await this.traffic?.stop();
     await Promise.allSettled([this.router.close(), this.v1.close(), this.v2.close()]);

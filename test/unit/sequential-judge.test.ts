@@ -9,19 +9,11 @@ import {
 } from '../../src/analysis/sequential/judge';
 import { emptyMixture, logBayesFactor, updateMixture } from '../../src/analysis/sequential/mixture-test';
 import type { VersionMetrics } from '../../src/analysis/types';
-import type { AnalysisConfig } from '../../src/spec/analysis';
+import { type AnalysisConfig, DEFAULT_ANALYSIS } from '../../src/spec/analysis';
 import { Rng } from '../../bench/analysis/random';
 
-const config: AnalysisConfig = {
-  mode: 'sequential',
-  alpha: 0.01,
-  maxErrorRateRatio: 1.5,
-  minErrorRateDelta: 0.01,
-  maxP99Ratio: 1.2,
-  minP99DeltaMs: 50,
-  maxCpuPercent: 90,
-  maxMemoryPercent: 90,
-};
+// The shipped defaults: α = 1%, sequential mode.
+const config: AnalysisConfig = DEFAULT_ANALYSIS;
 
 const metrics = (
   version: string,

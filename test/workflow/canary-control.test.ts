@@ -64,7 +64,7 @@ describe('canary rollout control: pause, resume, abort, one at a time', () => {
   });
 
   it('abort mid-window restores 100% stable and keeps the reason', async () => {
-    await resetToV1(stack);
+    await stack.resetToV1();
     const taskQueue = uniqueTaskQueue('abort');
     const worker = await createWorker(env, taskQueue);
     const spec = fastCanarySpec(stack, {
@@ -85,7 +85,7 @@ describe('canary rollout control: pause, resume, abort, one at a time', () => {
   });
 
   it('honours a signal sent while no worker is running', async () => {
-    await resetToV1(stack);
+    await stack.resetToV1();
     const taskQueue = uniqueTaskQueue('no-worker');
     const spec = fastCanarySpec(stack, {
       service: 'no-worker',
@@ -112,7 +112,7 @@ describe('canary rollout control: pause, resume, abort, one at a time', () => {
   });
 
   it('refuses a second rollout of the same service', async () => {
-    await resetToV1(stack);
+    await stack.resetToV1();
     const taskQueue = uniqueTaskQueue('second');
     const worker = await createWorker(env, taskQueue);
     const spec = fastCanarySpec(stack, {
@@ -132,16 +132,3 @@ describe('canary rollout control: pause, resume, abort, one at a time', () => {
     assert.equal(result.outcome, 'aborted');
   });
 });
-
-/** Puts the stack back on v1 after a test that promoted v2. */
-async function resetToV1(stack: Stack): Promise<void> {
-  await fetch(`${stack.router.adminUrl}/admin/split`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      stable: { version: 'v1', targets: [stack.v1.url] },
-      canary: null,
-      canaryWeight: 0,
-    }),
-  });
-}

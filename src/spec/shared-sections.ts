@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { analysisSchema } from './analysis';
+import { healthCheckSchema, smokeTestSchema } from './checks';
+import { deploySchema } from './deploy';
+import { monitoringSchema } from './monitoring';
+import { metricsSchema, notifySchema, trafficSchema } from './providers';
+
+/** The sections every strategy's spec has, with the same defaults: one zod source for both. */
+export const sharedSections = {
+  monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+  healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
+  smokeTests: z.array(smokeTestSchema).default([]),
+  analysis: analysisSchema.default(analysisSchema.parse({})),
+  traffic: trafficSchema.default(trafficSchema.parse({})),
+  metrics: metricsSchema.default(metricsSchema.parse({})),
+  deploy: deploySchema.default({ provider: 'none' }),
+  notify: notifySchema.default({}),
+};
