@@ -34,7 +34,8 @@ export const blueGreenPromotionSchema = z
     // manual: wait (durably, across worker restarts) for the `promote` signal.
     mode: z.enum(['auto', 'manual']).default('auto'),
     delay: duration.default(0),
-    // The old environment keeps running this long after the switch, so switching back stays instant.
+    // After the post-switch window, the old environment keeps running this long, so switching back
+    // stays instant; then it is retired.
     stabilizationDelay: duration.default(30_000),
   })
   .strict();

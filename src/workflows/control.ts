@@ -144,7 +144,7 @@ export function installHandlers(state: RolloutState, control: Control): void {
       if (isFinished(state) || control.abortRequested) return;
       control.promoteRequested = true;
       control.seq++;
-      record(state, 'promote', input?.reason ?? 'promote requested by operator');
+      record(state, 'promote-request', input?.reason ?? 'promote requested by operator');
     },
     {
       description:

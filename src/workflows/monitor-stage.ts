@@ -1,10 +1,11 @@
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import { judge, startStage } from '../analysis/judge';
 import type { Verdict, VersionMetrics } from '../analysis/types';
 import type { Stage } from '../spec/canary';
 import type { RolloutCore } from '../spec/rollout-core';
 import { polling } from './activity-stubs';
 import { type Control, nowIso, record, touch } from './control';
+import { WAKE_ON_SIGNALS_DURING_POLL } from './patches';
 import { RECENT_VERDICTS_KEPT, type RolloutState, type WindowState } from './state';
 
 /** 'continue-as-new': the history is long; carry state.window into a new run and resume there. */
@@ -100,11 +101,14 @@ export async function monitorStage(
   let lastTick = Date.now();
   let nextPollAt = Date.now() + interval;
 
+  const wakeOnSignalsDuringPoll = patched(WAKE_ON_SIGNALS_DURING_POLL);
+  let seenSeq = control.seq;
   for (;;) {
-    const seenSeq = control.seq;
+    if (!wakeOnSignalsDuringPoll) seenSeq = control.seq;
     const untilWindowEnd = state.paused ? Infinity : window.requiredMs - window.elapsedMs;
     const wait = Math.max(0, Math.min(nextPollAt - Date.now(), untilWindowEnd));
     if (wait > 0) await condition(() => control.seq !== seenSeq, wait);
+    seenSeq = control.seq;
 
     const now = Date.now();
     if (!state.paused) window.elapsedMs += now - lastTick;

@@ -1,4 +1,4 @@
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import { judgePostSwitch } from '../analysis/post-switch';
 import type { Verdict, VersionMetrics } from '../analysis/types';
 import type { BlueGreenSpec } from '../spec/blue-green';
@@ -6,6 +6,7 @@ import type { RolloutCore } from '../spec/rollout-core';
 import { polling } from './activity-stubs';
 import { type Control, nowIso, record, touch } from './control';
 import { keepVerdict } from './monitor-stage';
+import { POST_SWITCH_INCONCLUSIVE_POLICY, WAKE_ON_SIGNALS_DURING_POLL } from './patches';
 import type { RolloutState } from './state';
 
 export type PostSwitchOutcome = 'keep' | 'switch-back' | 'abort';
@@ -65,11 +66,19 @@ export async function monitorAfterSwitch(
     polls: 0,
     holdingForInconclusive: false,
   };
+  const wakeOnSignalsDuringPoll = patched(WAKE_ON_SIGNALS_DURING_POLL);
+  let seen = control.seq;
+  let holding = false;
   for (;;) {
-    const seen = control.seq;
-    const wait = Math.min(interval, end - Date.now());
+    if (!wakeOnSignalsDuringPoll) seen = control.seq;
+    const wait = holding || state.paused ? interval : Math.min(interval, end - Date.now());
     if (wait > 0) await condition(() => control.seq !== seen, wait);
+    seen = control.seq;
     if (control.abortRequested) return 'abort';
+    if (holding && !state.paused) {
+      record(state, 'advance', 'operator resumed: keeping the switch', state.lastVerdict);
+      return 'keep';
+    }
     state.window.elapsedMs = Date.now() - switchedAt;
     let verdict: Verdict;
     try {
@@ -97,7 +106,9 @@ export async function monitorAfterSwitch(
       return 'switch-back';
     }
     touch(state);
-    if (Date.now() >= end) {
+    // Paused (by an operator, or by the policy below): keep guarding, decide nothing.
+    if (holding || state.paused || Date.now() < end) continue;
+    if (verdict.result === 'pass' || !patched(POST_SWITCH_INCONCLUSIVE_POLICY)) {
       record(
         state,
         'advance',
@@ -106,5 +117,14 @@ export async function monitorAfterSwitch(
       );
       return 'keep';
     }
+    // Inconclusive is never a pass: switch back, or hold for a human.
+    if (spec.monitoring.onInconclusive === 'rollback') {
+      record(state, 'rollback', `post-switch window ended inconclusive: ${verdict.summary}`, verdict);
+      return 'switch-back';
+    }
+    holding = true;
+    state.paused = true;
+    state.pauseReason = 'post-switch analysis inconclusive: resume keeps the switch, abort switches back';
+    record(state, 'hold', `post-switch window ended inconclusive: ${verdict.summary}`, verdict);
   }
 }

@@ -35,6 +35,7 @@ export type DecisionKind =
   | 'abort'
   | 'rollback'
   | 'promote'
+  | 'promote-request'
   | 'retire'
   | 'error';
 

@@ -1,10 +1,14 @@
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { startDevServer, type DevServer, type DevServerOptions } from '../../src/devserver/dev-server';
 
-/** A dev server as its own process (it can be stopped and restarted) and a client for it. */
+/**
+ * A dev server as its own process (so it can be stopped and started again on the same port and
+ * database file) and a client for it. The client's connection reconnects by itself.
+ */
 export class FaultEnv {
   private constructor(
     public server: DevServer,
+    private readonly options: DevServerOptions,
     readonly connection: Connection,
     readonly client: Client,
   ) {}
@@ -12,11 +16,22 @@ export class FaultEnv {
   static async start(options: DevServerOptions = {}): Promise<FaultEnv> {
     const server = await startDevServer(options);
     const connection = await Connection.connect({ address: server.address });
-    return new FaultEnv(server, connection, new Client({ connection }));
+    return new FaultEnv(server, options, connection, new Client({ connection }));
   }
 
   get address(): string {
     return this.server.address;
+  }
+
+  /** SIGTERM (SIGKILL after 5 s), as the dev-server helper does. */
+  stopServer(): Promise<void> {
+    return this.server.stop();
+  }
+
+  /** The same port and options (so the same dbFilename, if one was given). */
+  async startServer(): Promise<void> {
+    const port = Number(this.server.address.split(':').pop());
+    this.server = await startDevServer({ ...this.options, port });
   }
 
   async close(): Promise<void> {
@@ -87,5 +102,26 @@ export async function until<T>(
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
+  }
+}
+
+/** Things a test started, closed in reverse order whatever happened (a failed assert must not hang the run). */
+export class Cleanup {
+  private readonly steps: (() => unknown)[] = [];
+
+  add<T>(value: T, close: (value: T) => unknown): T {
+    this.steps.push(() => close(value));
+    return value;
+  }
+
+  async run(): Promise<void> {
+    for (const step of this.steps.reverse()) {
+      try {
+        await step();
+      } catch {
+        // Keep closing the rest.
+      }
+    }
+    this.steps.length = 0;
   }
 }

@@ -26,7 +26,7 @@ export class TcpRelay {
   /** Connections accepted and client chunks seen since start, for tests that want to know traffic went through. */
   connections = 0;
   chunks = 0;
-  /** performance.now() of every client chunk, so a benchmark can see when a client last did something. */
+  /** Date.now() of every client chunk, so a benchmark can see when a client last did something. */
   readonly chunkTimes: number[] = [];
 
   constructor(private readonly opts: TcpRelayOptions) {
@@ -97,7 +97,7 @@ export class TcpRelay {
     };
     client.on('data', (chunk: Buffer) => {
       this.chunks++;
-      this.chunkTimes.push(performance.now());
+      this.chunkTimes.push(Date.now());
       this.opts.onClientData?.(chunk.toString('latin1'));
       if (this.delayMs <= 0 && pending === 0) {
         upstream.write(chunk);

@@ -1,0 +1,10 @@
+/**
+ * patched() gates for changes to workflow logic, so that histories recorded before a change replay
+ * with the old behaviour (see README, "Changing workflow logic safely"). Never reuse or rename one.
+ */
+
+/** A signal that arrives while a poll's activity runs wakes the next wait at once, not an interval later. */
+export const WAKE_ON_SIGNALS_DURING_POLL = 'wake-on-signals-during-poll';
+
+/** A blue-green post-switch window that ends inconclusive applies onInconclusive instead of keeping the switch. */
+export const POST_SWITCH_INCONCLUSIVE_POLICY = 'post-switch-inconclusive-policy';
