@@ -1,12 +1,6 @@
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
 import { abortRollout, readState, startCanary } from '../src/client/rollouts';
-import { startDemoService } from '../src/demo/service';
-import { startTraffic } from '../src/demo/traffic';
-import { startDevServer } from '../src/devserver/dev-server';
-import { startRouter } from '../src/router/server';
 import { parseCanarySpec } from '../src/spec/load';
-import { createRolloutWorker } from '../src/worker/create-worker';
+import { startBenchStack } from './harness';
 import { describeMs, median } from './stats';
 
 /**
@@ -30,18 +24,8 @@ async function until(fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<vo
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const server = await startDevServer();
-  const router = await startRouter({ port: 0, adminPort: 0 });
-  const v1 = await startDemoService({ version: 'v1', port: 0 });
-  const v2 = await startDemoService({ version: 'v2', port: 0 });
-  const users = startTraffic({ url: router.url, rps: 40, users: 200, maxDurationMs: 600_000 });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  const taskQueue = 'bench-abort';
-  const worker = await createRolloutWorker({ connection: nativeConnection, namespace: 'default', taskQueue });
-  const running = worker.run();
+  const stack = await startBenchStack('bench-abort');
+  const { router, client, taskQueue, v1, v2 } = stack;
   const stable = { version: 'v1', targets: [v1.url] };
   const canary = { version: 'v2', targets: [v2.url] };
   const put = (canaryWeight: number) =>
@@ -93,17 +77,7 @@ async function main(): Promise<void> {
       `  overhead of durable orchestration: ${(median(measured) - median(baseline)).toFixed(1)} ms (median)`,
     );
   } finally {
-    worker.shutdown();
-    await running;
-    await users.stop();
-    await Promise.allSettled([
-      router.close(),
-      v1.close(),
-      v2.close(),
-      connection.close(),
-      nativeConnection.close(),
-    ]);
-    await server.stop();
+    await stack.close();
   }
 }
 

@@ -1,15 +1,9 @@
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { promoteRollout, readState, startBlueGreen } from '../src/client/rollouts';
 import { DEFAULT_FAULTS } from '../src/demo/faults';
-import { startDemoService } from '../src/demo/service';
-import { startTraffic } from '../src/demo/traffic';
-import { startDevServer } from '../src/devserver/dev-server';
-import { startRouter } from '../src/router/server';
 import type { BlueGreenSpecInput } from '../src/spec/blue-green';
 import { parseBlueGreenSpec } from '../src/spec/load';
-import { createRolloutWorker } from '../src/worker/create-worker';
 import type { Phase, RolloutResult, RolloutState } from '../src/workflows/state';
+import { startBenchStack } from './harness';
 import { describeMs, median, percentile } from './stats';
 
 /**
@@ -54,18 +48,8 @@ async function until<T>(
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  const server = await startDevServer();
-  const router = await startRouter({ port: 0, adminPort: 0 });
-  const blueService = await startDemoService({ version: 'v1', port: 0 });
-  const greenService = await startDemoService({ version: 'v2', port: 0 });
-  const users = startTraffic({ url: router.url, rps: 40, users: 200, maxDurationMs: 1_800_000 });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const connection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection });
-  const taskQueue = 'bench-switch';
-  const worker = await createRolloutWorker({ connection: nativeConnection, namespace: 'default', taskQueue });
-  const running = worker.run();
+  const stack = await startBenchStack('bench-switch');
+  const { router, client, taskQueue, v1: blueService, v2: greenService } = stack;
   const blue: Route = { version: 'v1', targets: [blueService.url] };
   const green: Route = { version: 'v2', targets: [greenService.url] };
 
@@ -217,17 +201,7 @@ async function main(): Promise<void> {
     if (warnings.length > 0)
       console.log(`\n${warnings.length} unexpected outcome(s):\n${warnings.join('\n')}`);
   } finally {
-    worker.shutdown();
-    await running;
-    await users.stop();
-    await Promise.allSettled([
-      router.close(),
-      blueService.close(),
-      greenService.close(),
-      connection.close(),
-      nativeConnection.close(),
-    ]);
-    await server.stop();
+    await stack.close();
   }
 }
 
