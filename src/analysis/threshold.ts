@@ -27,15 +27,19 @@ function errorRateCheck({ canary, baseline, config }: ThresholdInput): CheckEvid
   };
 }
 
+/** Below this many requests a "p99" is just the slowest request: one GC pause would fail a canary. */
+export const MIN_REQUESTS_FOR_P99 = 100;
+
 function latencyCheck({ canary, baseline, config }: ThresholdInput): CheckEvidence {
-  if (canary.p99Ms === null || baseline.p99Ms === null) {
+  const thin = Math.min(canary.requests, baseline.requests) < MIN_REQUESTS_FOR_P99;
+  if (canary.p99Ms === null || baseline.p99Ms === null || thin) {
     return {
       name: 'p99-latency',
       canary: canary.p99Ms,
       baseline: baseline.p99Ms,
       limit: null,
       passed: null,
-      note: 'no latency data',
+      note: thin ? `p99 needs ${MIN_REQUESTS_FOR_P99} requests on both sides` : 'no latency data',
     };
   }
   const limit = Math.max(baseline.p99Ms * config.maxP99Ratio, baseline.p99Ms + config.minP99DeltaMs);

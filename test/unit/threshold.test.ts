@@ -72,7 +72,9 @@ describe('judgeThreshold: sample size', () => {
     assert.match(verdict.summary, /only 99 of 100 canary requests/);
     // The evidence still shows the failing rules, so the operator sees what is coming.
     assert.equal(check(verdict, 'error-rate').passed, false);
-    assert.equal(check(verdict, 'p99-latency').passed, false);
+    // A p99 over 99 requests is just the slowest one: not judged until there are 100.
+    assert.equal(check(verdict, 'p99-latency').passed, null);
+    assert.match(check(verdict, 'p99-latency').note, /p99 needs 100 requests/);
     assert.deepEqual(check(verdict, 'sample-size'), {
       name: 'sample-size',
       canary: 99,
