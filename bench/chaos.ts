@@ -65,6 +65,8 @@ interface RolloutRecord {
   startedAt: number;
   durationMs: number | null;
   outcome: string;
+  /** Why it did not promote: the first rollback decision's reason. */
+  reason: string | null;
   violations: string[];
 }
 
@@ -85,10 +87,14 @@ async function runRollout(
   const good = n % 2 === 0;
   lane.stack.v2.setFaults({ errorRate: good ? 0 : 0.5 });
   const service = `chaos-${phase}-${n}`;
+  // Every rollout deploys a new version name on the lane's v2 process, as a real release would. The
+  // router keeps per-version stats in one-second buckets, so back-to-back rollouts reusing one name
+  // would count the previous (bad) canary's last errors in the next canary's first poll.
+  const canaryVersion = `v2-${phase}-${n}`;
   const spec = parseCanarySpec({
     service,
     stable: { version: 'v1', targets: [lane.stack.v1.url] },
-    canary: { version: 'v2', targets: [lane.stack.v2.url] },
+    canary: { version: canaryVersion, targets: [lane.stack.v2.url] },
     stages: STAGES,
     monitoring: {
       window: '2s',
@@ -111,6 +117,7 @@ async function runRollout(
     startedAt: Date.now(),
     durationMs: null,
     outcome: 'lost',
+    reason: null,
     violations: [],
   };
   try {
@@ -120,7 +127,11 @@ async function runRollout(
     const deadline = new Promise<'lost'>((r) => (timer = setTimeout(() => r('lost'), DEADLINE_MS)));
     const finished = await Promise.race([
       handle.result().then(
-        (r) => (r as RolloutResult).outcome as string,
+        (r) => {
+          const { state } = r as RolloutResult;
+          record.reason = state.decisions.find((d) => d.kind === 'rollback')?.reason ?? null;
+          return state.outcome as string;
+        },
         (err: unknown) => (err instanceof WorkflowFailedError ? 'workflow-failed' : `error: ${String(err)}`),
       ),
       deadline,
@@ -136,7 +147,7 @@ async function runRollout(
     const outcome =
       finished === 'promoted' || finished === 'rolled_back' || finished === 'aborted' ? finished : 'failed';
     try {
-      await watch.check({ outcome, stableVersion: 'v1', canaryVersion: 'v2', stages: STAGES });
+      await watch.check({ outcome, stableVersion: 'v1', canaryVersion, stages: STAGES });
     } catch (err) {
       record.violations.push((err as Error).message.split('\n')[0] ?? String(err));
     }
@@ -280,6 +291,7 @@ async function main(): Promise<void> {
     for (const v of violations)
       console.log(`    #${v.n} (${v.good ? 'good' : 'bad'}, ${v.outcome}): ${v.violations.join('; ')}`);
     console.log(`  false rollbacks (good canary not promoted)  ${falseRollbacks.length}`);
+    for (const f of falseRollbacks) console.log(`    #${f.n} ${f.outcome}: ${f.reason ?? '?'}`);
     console.log(
       `  outcomes: good → ${JSON.stringify(tally(chaosRecords.filter((r) => r.good)))}, bad → ${JSON.stringify(
         tally(chaosRecords.filter((r) => !r.good)),

@@ -18,19 +18,20 @@ export interface WorkerProcessOptions {
   /** Temporal frontend address, e.g. 127.0.0.1:7233. */
   address: string;
   taskQueue: string;
-  /** Directory for the worker's log; a new temp directory by default. */
+  /** Directory for the worker's log; by default one temp directory per test process (kept, for post-mortems). */
   logDir?: string;
   env?: NodeJS.ProcessEnv;
 }
 
 let started = 0;
+let defaultLogDir: string | undefined;
 
 /**
  * `node --import tsx src/worker/main.ts` as its own process (the demo's launcher), pointed at one
  * server and task queue, which a test can SIGKILL. Resolves once the worker printed 'worker ready'.
  */
 export async function startKillableWorker(opts: WorkerProcessOptions): Promise<KillableWorker> {
-  const logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'rollout-worker-'));
+  const logDir = opts.logDir ?? (defaultLogDir ??= mkdtempSync(join(tmpdir(), 'rollout-worker-logs-')));
   const logFile = join(logDir, `worker-${process.pid}-${++started}.log`);
   const spawnedAt = Date.now();
   const worker = await startWorkerProcess(
