@@ -81,7 +81,12 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
     },
 
     async retireVersion({ service, deploy, target, environment }: DeployInput): Promise<DeployResult> {
-      return classified(() => providers.deployer(deploy).retire({ service, environment, ...target }));
+      const stop = heartbeatEvery(2000);
+      try {
+        return await classified(() => providers.deployer(deploy).retire({ service, environment, ...target }));
+      } finally {
+        stop();
+      }
     },
 
     async checkHealth({
@@ -91,9 +96,14 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
       targets: string[];
       healthCheck: HealthCheckConfig;
     }): Promise<HealthReport> {
-      return probeHealth(targets, healthCheck, (target, attempt) =>
-        Context.current().heartbeat({ target, attempt }),
-      );
+      const stop = heartbeatEvery(2000);
+      try {
+        return await probeHealth(targets, healthCheck, (target, attempt) =>
+          Context.current().heartbeat({ target, attempt }),
+        );
+      } finally {
+        stop();
+      }
     },
 
     async runSmokeTests({ targets, tests }: { targets: string[]; tests: SmokeTest[] }): Promise<SmokeReport> {

@@ -26,5 +26,8 @@ export function createRolloutWorker(options: RolloutWorkerOptions): Promise<Work
     activities: createActivities(options.providers ?? defaultProviders),
     // On SIGTERM, let in-flight activities (a traffic change, a deploy) finish before the worker exits.
     shutdownGraceTime: '30s',
+    // After a worker crash its sticky queue holds the next workflow task until this runs out;
+    // the SDK's 10 s default was most of the recovery time in the fault tests.
+    stickyQueueScheduleToStartTimeout: '3s',
   });
 }

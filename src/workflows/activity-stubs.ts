@@ -16,12 +16,14 @@ export const polling = proxyActivities<RolloutActivities>({
 /** Steps that wait on the world (deploy, health, smoke) heartbeat, so a dead worker is noticed quickly. */
 export const waiting = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '15m',
-  heartbeatTimeout: '30s',
+  // The activities heartbeat every 2 s, so a dead worker is noticed in 10 s.
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 3 },
 });
 
 /** Restoring stable traffic never gives up: no maximumAttempts. */
 export const restoring = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '10s',
+  // setTraffic makes two router calls of up to 5 s each.
+  startToCloseTimeout: '12s',
   retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });

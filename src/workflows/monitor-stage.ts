@@ -126,7 +126,9 @@ export async function monitorStage(
     }
 
     if (now >= nextPollAt) {
-      const verdict = await poll(spec, state, stageStart, metricErrors);
+      // From the next whole second: per-second metrics must not count requests from before the stage
+      // (a previous rollout that used the same version name, say).
+      const verdict = await poll(spec, state, Math.ceil(stageStart / 1000) * 1000, metricErrors);
       window.polls++;
       keepVerdict(state, verdict);
       nextPollAt = Date.now() + interval;
