@@ -66,8 +66,12 @@ async function main(): Promise<void> {
       await abortRollout(client, service, 'benchmark');
       await until(async () => (await splitCanaryWeight(router.adminUrl)) === 0);
       measured.push(performance.now() - t0);
-      await handle.result();
-      process.stderr.write(`run ${i + 1}/${RUNS}: ${measured[i]!.toFixed(1)} ms\n`);
+      const result = await handle.result();
+      const trail = result.state.decisions
+        .slice(-4)
+        .map((d) => `${d.at.slice(17, 23)} ${d.kind}`)
+        .join(', ');
+      process.stderr.write(`run ${i + 1}/${RUNS}: ${measured[i]!.toFixed(1)} ms (${trail})\n`);
     }
 
     console.log(`\nabort → router at 0% canary, ${RUNS} runs each`);

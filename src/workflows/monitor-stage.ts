@@ -5,7 +5,7 @@ import type { Stage } from '../spec/canary';
 import type { RolloutCore } from '../spec/rollout-core';
 import { polling } from './activity-stubs';
 import { type Control, nowIso, record, touch } from './control';
-import { WAKE_ON_SIGNALS_DURING_POLL } from './patches';
+import { ABORT_BEFORE_FIRST_WAIT, WAKE_ON_SIGNALS_DURING_POLL } from './patches';
 import { RECENT_VERDICTS_KEPT, type RolloutState, type WindowState } from './state';
 
 /** 'continue-as-new': the history is long; carry state.window into a new run and resume there. */
@@ -104,6 +104,7 @@ export async function monitorStage(
   const wakeOnSignalsDuringPoll = patched(WAKE_ON_SIGNALS_DURING_POLL);
   let seenSeq = control.seq;
   for (;;) {
+    if (control.abortRequested && patched(ABORT_BEFORE_FIRST_WAIT)) return 'abort';
     if (!wakeOnSignalsDuringPoll) seenSeq = control.seq;
     const untilWindowEnd = state.paused ? Infinity : window.requiredMs - window.elapsedMs;
     const wait = Math.max(0, Math.min(nextPollAt - Date.now(), untilWindowEnd));

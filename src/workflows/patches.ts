@@ -6,5 +6,8 @@
 /** A signal that arrives while a poll's activity runs wakes the next wait at once, not an interval later. */
 export const WAKE_ON_SIGNALS_DURING_POLL = 'wake-on-signals-during-poll';
 
+/** An abort that arrived before a monitoring loop began (during a traffic change) acts before the first wait. */
+export const ABORT_BEFORE_FIRST_WAIT = 'abort-before-first-wait';
+
 /** A blue-green post-switch window that ends inconclusive applies onInconclusive instead of keeping the switch. */
 export const POST_SWITCH_INCONCLUSIVE_POLICY = 'post-switch-inconclusive-policy';

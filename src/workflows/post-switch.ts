@@ -6,7 +6,11 @@ import type { RolloutCore } from '../spec/rollout-core';
 import { polling } from './activity-stubs';
 import { type Control, nowIso, record, touch } from './control';
 import { keepVerdict } from './monitor-stage';
-import { POST_SWITCH_INCONCLUSIVE_POLICY, WAKE_ON_SIGNALS_DURING_POLL } from './patches';
+import {
+  ABORT_BEFORE_FIRST_WAIT,
+  POST_SWITCH_INCONCLUSIVE_POLICY,
+  WAKE_ON_SIGNALS_DURING_POLL,
+} from './patches';
 import type { RolloutState } from './state';
 
 export type PostSwitchOutcome = 'keep' | 'switch-back' | 'abort';
@@ -70,6 +74,7 @@ export async function monitorAfterSwitch(
   let seen = control.seq;
   let holding = false;
   for (;;) {
+    if (control.abortRequested && patched(ABORT_BEFORE_FIRST_WAIT)) return 'abort';
     if (!wakeOnSignalsDuringPoll) seen = control.seq;
     const wait = holding || state.paused ? interval : Math.min(interval, end - Date.now());
     if (wait > 0) await condition(() => control.seq !== seen, wait);
