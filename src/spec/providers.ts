@@ -3,7 +3,7 @@ import { envKey } from './patterns';
 import { duration } from './duration';
 import { jsonPathProblem } from './json-path';
 import { httpUrl } from './patterns';
-import { renderTemplate, templatePlaceholders } from './template';
+import { renderTemplate, templateVariables } from './template';
 
 export const trafficSchema = z
   .object({
@@ -27,7 +27,7 @@ function template(allowed: readonly string[], required: readonly string[]) {
     .min(1)
     .max(4000)
     .superRefine((text, ctx) => {
-      const used = templatePlaceholders(text);
+      const used = templateVariables(text);
       for (const name of new Set(used)) {
         if (!allowed.includes(name)) {
           ctx.addIssue({

@@ -1,8 +1,8 @@
 /** `{{name}}` placeholders in query and URL templates. */
 const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
 
-/** The placeholder names a template uses, in order of appearance (with repeats). */
-export function templatePlaceholders(template: string): string[] {
+/** The variable names a template uses, in order of appearance (with repeats). */
+export function templateVariables(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((match) => match[1] as string);
 }
 

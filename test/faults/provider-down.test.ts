@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { abortRollout, readState, resumeRollout, startCanary } from '../../src/client/rollouts';
 import type { RolloutResult, RolloutState } from '../../src/workflows/state';
-import { Cleanup, FaultEnv, sleep, until } from '../helpers/fault-env';
-import { assertSetWeightDecisions, InvariantWatch } from '../helpers/invariants';
+import { sleep, until } from '../helpers/fault-env';
+import { assertSetWeightDecisions } from '../helpers/invariants';
+import { faultSuite } from '../helpers/fault-suite';
 import { fastCanarySpec } from '../helpers/spec';
-import { Stack } from '../helpers/stack';
 import { TcpRelay } from '../helpers/tcp-relay';
-import { eventually, uniqueTaskQueue } from '../helpers/worker';
-import { startKillableWorker } from '../helpers/worker-process';
+import { eventually } from '../helpers/worker';
 
 /**
  * The traffic or the metrics provider becomes unreachable: the spec points its adminUrl at a TCP
@@ -17,28 +16,17 @@ import { startKillableWorker } from '../helpers/worker-process';
  */
 describe('a provider the rollout depends on is unreachable', () => {
   const STAGES = [20, 50, 100];
-  let env: FaultEnv;
-  const cleanup = new Cleanup();
-  before(async () => {
-    env = await FaultEnv.start();
-  });
-  afterEach(() => cleanup.run());
-  after(async () => {
-    await cleanup.run();
-    await env?.close();
-  });
-
+  const suite = faultSuite();
   async function setUp(service: string) {
-    const stack = cleanup.add(await Stack.start(), (s) => s.close());
-    stack.startUsers(60, 300_000);
-    const relay = cleanup.add(await TcpRelay.start({ target: stack.router.adminUrl }), (r) => r.close());
-    const taskQueue = uniqueTaskQueue(service);
-    cleanup.add(await startKillableWorker({ address: env.address, taskQueue }), (w) => w.kill());
-    const watch = cleanup.add(new InvariantWatch(stack), (w) => w.stop());
-    return { stack, relay, taskQueue, watch };
+    const fault = await suite.setUp(service);
+    const relay = suite.cleanup.add(await TcpRelay.start({ target: fault.stack.router.adminUrl }), (r) =>
+      r.close(),
+    );
+    await fault.startWorker();
+    return { ...fault, relay };
   }
 
-  const state = (service: string) => readState(env.client, service);
+  const state = (service: string) => readState(suite.env.client, service);
 
   it('traffic provider down during a rollback: retries (and says so) until it answers, then stable 100%', async () => {
     const { stack, relay, taskQueue, watch } = await setUp('traffic-down');
@@ -49,7 +37,7 @@ describe('a provider the rollout depends on is unreachable', () => {
       traffic: { provider: 'embedded', adminUrl: relay.url },
       metrics: { provider: 'embedded', adminUrl: stack.router.adminUrl },
     });
-    const handle = await startCanary(env.client, spec, taskQueue);
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
     await eventually(
       async () => {
         const s = await state('traffic-down');
@@ -62,7 +50,7 @@ describe('a provider the rollout depends on is unreachable', () => {
     await relay.down();
     const downAt = Date.now();
     const samplesBefore = watch.samples.length;
-    await abortRollout(env.client, 'traffic-down', 'abort while the router admin API is unreachable');
+    await abortRollout(suite.env.client, 'traffic-down', 'abort while the router admin API is unreachable');
     const retrying = await eventually(
       async () => {
         const s = await state('traffic-down');
@@ -146,7 +134,7 @@ describe('a provider the rollout depends on is unreachable', () => {
       },
       metrics: { provider: 'embedded', adminUrl: relay.url },
     });
-    const handle = await startCanary(env.client, spec, taskQueue);
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
     const result = (await handle.result()) as RolloutResult;
 
     assert.equal(result.outcome, 'rolled_back');
@@ -189,7 +177,7 @@ describe('a provider the rollout depends on is unreachable', () => {
       },
       metrics: { provider: 'embedded', adminUrl: relay.url },
     });
-    const handle = await startCanary(env.client, spec, taskQueue);
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
     const held = await eventually(
       async () => {
         const s = await state('metrics-down-pause');
@@ -213,7 +201,7 @@ describe('a provider the rollout depends on is unreachable', () => {
     assert.equal((await stack.split()).weights.canary, 20, 'the router holds the first stage');
 
     await relay.up();
-    await resumeRollout(env.client, 'metrics-down-pause');
+    await resumeRollout(suite.env.client, 'metrics-down-pause');
     const result = (await handle.result()) as RolloutResult;
     assert.equal(result.outcome, 'promoted');
     assert.ok(

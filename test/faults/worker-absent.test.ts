@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { abortRollout, pauseRollout, readState, resumeRollout, startCanary } from '../../src/client/rollouts';
 import type { RolloutResult } from '../../src/workflows/state';
-import { Cleanup, FaultEnv, sleep, until } from '../helpers/fault-env';
-import { assertSetWeightDecisions, InvariantWatch } from '../helpers/invariants';
+import { sleep, until } from '../helpers/fault-env';
+import { assertSetWeightDecisions } from '../helpers/invariants';
+import { faultSuite } from '../helpers/fault-suite';
 import { fastCanarySpec } from '../helpers/spec';
-import { Stack } from '../helpers/stack';
-import { eventually, uniqueTaskQueue } from '../helpers/worker';
-import { type KillableWorker, startKillableWorker } from '../helpers/worker-process';
+import { eventually } from '../helpers/worker';
 
 /**
  * Signals sent while no worker runs at all (the last one was SIGKILLed) are stored by Temporal and
@@ -15,31 +14,13 @@ import { type KillableWorker, startKillableWorker } from '../helpers/worker-proc
  */
 describe('signals sent while no worker runs', () => {
   const STAGES = [20, 50, 100];
-  let env: FaultEnv;
-  const cleanup = new Cleanup();
-  before(async () => {
-    env = await FaultEnv.start();
-  });
-  afterEach(() => cleanup.run());
-  after(async () => {
-    await cleanup.run();
-    await env?.close();
-  });
-
-  async function setUp(service: string) {
-    const stack = cleanup.add(await Stack.start(), (s) => s.close());
-    stack.startUsers(60, 300_000);
-    const taskQueue = uniqueTaskQueue(service);
-    const startWorker = async (): Promise<KillableWorker> =>
-      cleanup.add(await startKillableWorker({ address: env.address, taskQueue }), (w) => w.kill());
-    const watch = cleanup.add(new InvariantWatch(stack), (w) => w.stop());
-    return { stack, taskQueue, startWorker, watch };
-  }
+  const suite = faultSuite();
+  const setUp = (service: string) => suite.setUp(service);
 
   const monitoringAt = (service: string, weight: number) =>
     eventually(
       async () => {
-        const s = await readState(env.client, service);
+        const s = await readState(suite.env.client, service);
         return s.phase === 'monitoring' && s.weights.canary === weight && (s.window?.polls ?? 0) >= 1 && s;
       },
       40_000,
@@ -54,10 +35,10 @@ describe('signals sent while no worker runs', () => {
       monitoring: { window: '4s', interval: '1s', minCanaryRequests: 15, maxWindow: '8s' },
     });
     const first = await startWorker();
-    const handle = await startCanary(env.client, spec, taskQueue);
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
     await monitoringAt('absent-pause', 20);
     await first.kill();
-    await pauseRollout(env.client, 'absent-pause', 'sent while no worker ran');
+    await pauseRollout(suite.env.client, 'absent-pause', 'sent while no worker ran');
     // Longer than the whole window: were the pause ignored, the stage would be over when a worker returns.
     await sleep(5000);
     assert.equal((await stack.split()).weights.canary, 20, 'nothing moves without a worker');
@@ -65,7 +46,7 @@ describe('signals sent while no worker runs', () => {
     const second = await startWorker();
     const paused = await eventually(
       async () => {
-        const s = await readState(env.client, 'absent-pause');
+        const s = await readState(suite.env.client, 'absent-pause');
         return s.paused && s;
       },
       30_000,
@@ -75,7 +56,7 @@ describe('signals sent while no worker runs', () => {
     const pollsWhenPaused = paused.window?.polls ?? 0;
     // Two more windows' worth of time with a worker running: a paused rollout stays where it is.
     await sleep(8000);
-    const held = await readState(env.client, 'absent-pause');
+    const held = await readState(suite.env.client, 'absent-pause');
     assert.equal(held.paused, true);
     assert.equal(held.stageIndex, 0, 'still the first stage');
     assert.equal(held.phase, 'monitoring');
@@ -87,7 +68,7 @@ describe('signals sent while no worker runs', () => {
     );
 
     await second.kill();
-    await resumeRollout(env.client, 'absent-pause');
+    await resumeRollout(suite.env.client, 'absent-pause');
     await sleep(1000);
     assert.equal((await stack.split()).weights.canary, 20, 'nothing moves without a worker');
     await startWorker();
@@ -119,11 +100,11 @@ describe('signals sent while no worker runs', () => {
       monitoring: { window: '5m', interval: '1s', minCanaryRequests: 15 },
     });
     const first = await startWorker();
-    const handle = await startCanary(env.client, spec, taskQueue);
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
     await monitoringAt('absent-abort', 20);
     await first.kill();
     const killedAt = Date.now();
-    await abortRollout(env.client, 'absent-abort', 'sent while no worker ran');
+    await abortRollout(suite.env.client, 'absent-abort', 'sent while no worker ran');
     const abortedAt = Date.now();
     await sleep(3000);
     assert.equal((await stack.split()).weights.canary, 20, 'nothing acts on the abort without a worker');

@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { readState, startCanary } from '../../src/client/rollouts';
 import type { Faults } from '../../src/demo/service';
 import type { RolloutResult } from '../../src/workflows/state';
-import {
-  activityAttempts,
-  Cleanup,
-  FaultEnv,
-  firstWorkerProgressAfter,
-  sleep,
-  until,
-} from '../helpers/fault-env';
-import { assertSetWeightDecisions, InvariantWatch } from '../helpers/invariants';
+import { activityAttempts, firstWorkerProgressAfter, sleep, until } from '../helpers/fault-env';
+import { assertSetWeightDecisions } from '../helpers/invariants';
+import { faultSuite } from '../helpers/fault-suite';
 import { fastCanarySpec } from '../helpers/spec';
-import { Stack } from '../helpers/stack';
 import { TcpRelay } from '../helpers/tcp-relay';
-import { eventually, uniqueTaskQueue } from '../helpers/worker';
-import { type KillableWorker, startKillableWorker } from '../helpers/worker-process';
+import { eventually } from '../helpers/worker';
 
 /**
  * The worker process is SIGKILLed (no graceful shutdown, no sticky-queue release, in-flight
@@ -28,26 +20,10 @@ import { type KillableWorker, startKillableWorker } from '../helpers/worker-proc
  */
 describe('worker SIGKILLed mid-rollout; a new worker process finishes it', () => {
   const STAGES = [20, 50, 100];
-  let env: FaultEnv;
-  const cleanup = new Cleanup();
-  before(async () => {
-    env = await FaultEnv.start();
-  });
-  afterEach(() => cleanup.run());
-  after(async () => {
-    await cleanup.run();
-    await env?.close();
-  });
-
+  const suite = faultSuite();
   async function setUp(service: string, v2Faults: Partial<Faults> = {}) {
-    const stack = cleanup.add(await Stack.start(v2Faults), (s) => s.close());
-    stack.startUsers(60, 300_000);
-    const taskQueue = uniqueTaskQueue(service);
-    const startWorker = async (): Promise<KillableWorker> =>
-      cleanup.add(await startKillableWorker({ address: env.address, taskQueue }), (w) => w.kill());
-    const first = await startWorker();
-    const watch = cleanup.add(new InvariantWatch(stack), (w) => w.stop());
-    return { stack, taskQueue, first, startWorker, watch };
+    const fault = await suite.setUp(service, v2Faults);
+    return { ...fault, first: await fault.startWorker() };
   }
 
   it('(a) kill in the middle of a monitoring window: promoted, every stage once and in order', async () => {
@@ -57,10 +33,10 @@ describe('worker SIGKILLed mid-rollout; a new worker process finishes it', () =>
       stages: STAGES,
       monitoring: { window: '6s', interval: '1s', minCanaryRequests: 15, maxWindow: '12s' },
     });
-    const handle = await startCanary(env.client, spec, taskQueue);
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
     await eventually(
       async () => {
-        const s = await readState(env.client, 'kill-mid-window');
+        const s = await readState(suite.env.client, 'kill-mid-window');
         return s.phase === 'monitoring' && s.stageIndex === 0 && (s.window?.elapsedMs ?? 0) >= 2500;
       },
       40_000,
@@ -101,7 +77,7 @@ describe('worker SIGKILLed mid-rollout; a new worker process finishes it', () =>
     const { stack, taskQueue, first, startWorker, watch } = await setUp('kill-in-flight');
     let killedAt = 0;
     let killing: Promise<void> | undefined;
-    const relay = cleanup.add(
+    const relay = suite.cleanup.add(
       await TcpRelay.start({
         target: stack.router.adminUrl,
         delayMs: 2500,
@@ -120,7 +96,7 @@ describe('worker SIGKILLed mid-rollout; a new worker process finishes it', () =>
       traffic: { provider: 'embedded', adminUrl: relay.url },
       metrics: { provider: 'embedded', adminUrl: stack.router.adminUrl },
     });
-    const handle = await startCanary(env.client, spec, taskQueue);
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
     await eventually(async () => killing !== undefined, 60_000, 'the PUT for the second stage');
     await killing;
     // The delayed PUT lands although its sender is dead.
@@ -163,7 +139,7 @@ describe('worker SIGKILLed mid-rollout; a new worker process finishes it', () =>
       stages: STAGES,
       monitoring: { window: '20s', interval: '1s', minCanaryRequests: 15, maxWindow: '40s' },
     });
-    const handle = await startCanary(env.client, spec, taskQueue);
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
     // Kill the moment the router is back at 0% after having had canary traffic: the rollback was
     // decided and applied, but the workflow has not yet confirmed it, retired the canary, recorded
     // the outcome or notified. The router is polled every 5 ms.
@@ -221,9 +197,9 @@ describe('worker SIGKILLed mid-rollout; a new worker process finishes it', () =>
       stages: STAGES,
       healthCheck: { retries: 6, interval: '1s', timeout: '1s' },
     });
-    const handle = await startCanary(env.client, spec, taskQueue);
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
     await eventually(
-      async () => (await readState(env.client, 'kill-in-health')).phase === 'health-checking',
+      async () => (await readState(suite.env.client, 'kill-in-health')).phase === 'health-checking',
       30_000,
       'the health check under way',
     );
