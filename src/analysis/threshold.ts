@@ -1,5 +1,6 @@
 import type { AnalysisConfig } from '../spec/analysis';
 import { resourceChecks } from './resource-limits';
+import { sampleSizeCheck } from './sample-size';
 import type { CheckEvidence, Verdict, VersionMetrics } from './types';
 
 export interface ThresholdInput {
@@ -65,15 +66,14 @@ export function judgeThreshold(input: ThresholdInput): Verdict {
     ...resourceChecks(canary, config),
   ];
 
-  const enough = canary.requests >= minCanaryRequests;
-  checks.push({
-    name: 'sample-size',
-    canary: canary.requests,
-    baseline: baseline.requests,
-    limit: minCanaryRequests,
-    passed: enough,
-    note: 'canary requests needed before any verdict on rates',
-  });
+  const sample = sampleSizeCheck(
+    canary,
+    baseline,
+    minCanaryRequests,
+    'canary requests needed before any verdict on rates',
+  );
+  checks.push(sample);
+  const enough = sample.passed === true;
 
   const failed = checks.filter((c) => c.passed === false && c.name !== 'sample-size');
   const hardFailed = failed.filter((c) => c.note === 'hard limit');

@@ -1,5 +1,6 @@
 import type { AnalysisConfig } from '../../spec/analysis';
 import { resourceChecks } from '../resource-limits';
+import { sampleSizeCheck } from '../sample-size';
 import type { CheckEvidence, Verdict, VersionMetrics } from '../types';
 import { emptyMixture, logBayesFactor, type MixtureState, updateMixture } from './mixture-test';
 
@@ -137,15 +138,14 @@ export function judgeSequential(input: SequentialInput): { verdict: Verdict; sta
     ),
     ...resourceChecks(canary, config),
   ];
-  const enough = canary.requests >= minCanaryRequests;
-  checks.push({
-    name: 'sample-size',
-    canary: canary.requests,
-    baseline: baseline.requests,
-    limit: minCanaryRequests,
-    passed: enough,
-    note: 'canary requests this stage needed before a pass',
-  });
+  const sample = sampleSizeCheck(
+    canary,
+    baseline,
+    minCanaryRequests,
+    'canary requests this stage needed before a pass',
+  );
+  checks.push(sample);
+  const enough = sample.passed === true;
 
   const failed = checks.filter((c) => c.passed === false && c.name !== 'sample-size');
   const base = { checks, canary, baseline };
