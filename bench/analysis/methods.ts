@@ -5,7 +5,7 @@ import {
   type SequentialState,
 } from '../../src/analysis/sequential/judge';
 import { judgeThreshold } from '../../src/analysis/threshold';
-import { type AnalysisConfig, DEFAULT_ANALYSIS } from '../../src/spec/analysis';
+import { DEFAULT_ANALYSIS } from '../../src/spec/analysis';
 import { addArm, emptyArm, quantile, toMetrics, type ArmChunk } from './traffic-model';
 
 export const CHUNK_SECONDS = 10;
@@ -27,8 +27,6 @@ export interface Method {
   /** True when the method rolls back at the end of this chunk. */
   onChunk(ctx: ChunkContext): boolean;
 }
-
-export const analysisDefaults: AnalysisConfig = DEFAULT_ANALYSIS;
 
 /** Per-stage cumulative arms, as the workflow reads them (metrics since the stage started). */
 class StageTotals {
@@ -62,7 +60,7 @@ export function sequentialMethod(pollSeconds: number, minCanaryRequests = 100): 
         state,
         canary: toMetrics('v2', totals.canary, state.slowThresholdMs),
         baseline: toMetrics('v1', totals.baseline, state.slowThresholdMs),
-        config: analysisDefaults,
+        config: DEFAULT_ANALYSIS,
         minCanaryRequests,
       });
       state = judged.state;
@@ -82,7 +80,7 @@ export function thresholdAtWindowEnd(minCanaryRequests = 100): Method {
       const verdict = judgeThreshold({
         canary: toMetrics('v2', totals.canary, null),
         baseline: toMetrics('v1', totals.baseline, null),
-        config: { ...analysisDefaults, mode: 'threshold' },
+        config: { ...DEFAULT_ANALYSIS, mode: 'threshold' },
         minCanaryRequests,
       });
       return verdict.result === 'fail';

@@ -57,13 +57,11 @@ async function startWithAttributes<T>(
   try {
     return await start(attributes);
   } catch (err) {
-    if (
-      err instanceof WorkflowExecutionAlreadyStartedError ||
-      !/search attribute/i.test((err as Error).message)
-    )
-      throw err;
+    // The server's reason ("no mapping defined for search attribute …") is in the cause.
+    const reason = `${(err as Error).message}: ${((err as Error).cause as Error | undefined)?.message ?? ''}`;
+    if (err instanceof WorkflowExecutionAlreadyStartedError || !/search attribute/i.test(reason)) throw err;
     process.emitWarning(
-      `starting without search attributes (${(err as Error).message}); see README "Search attributes"`,
+      `starting without search attributes (${reason}); register RolloutService, RolloutStrategy, RolloutPhase and CanaryWeight to filter rollouts in the UI (README)`,
     );
     return start([]);
   }

@@ -2,7 +2,7 @@ import { CancellationScope, condition, isCancellation } from '@temporalio/workfl
 import type { RolloutCore } from '../spec/rollout-core';
 import { polling, restoring, waiting } from './activity-stubs';
 import { record, touch } from './control';
-import type { Outcome, RolloutState } from './state';
+import type { Outcome, Phase, RolloutState } from './state';
 
 const SLOW_ROLLBACK_WARNING = '15s';
 
@@ -66,12 +66,16 @@ export async function notifyQuietly(spec: RolloutCore, event: string, message: s
   });
 }
 
+const PHASE_AT_END: Record<Outcome, Phase> = {
+  promoted: 'promoted',
+  rolled_back: 'rolled-back',
+  aborted: 'aborted',
+  failed: 'failed',
+};
+
 export function finish(state: RolloutState, outcome: Outcome): void {
   state.outcome = outcome;
-  state.phase = { promoted: 'promoted', rolled_back: 'rolled-back', aborted: 'aborted', failed: 'failed' }[
-    outcome
-  ] as RolloutState['phase'];
-  state.finishedAt = state.updatedAt;
+  state.phase = PHASE_AT_END[outcome];
   state.window = null;
   touch(state);
   state.finishedAt = state.updatedAt;

@@ -91,6 +91,24 @@ describe('the rollout CLI against a real dev server', () => {
     assert.deepEqual((await stack.split()).weights, { stable: 100, canary: 0 });
   });
 
+  it('--dry-run validates and prints the spec with its defaults, starting nothing', async () => {
+    const run = await runCli(
+      ['start', 'canary', '-f', specFile('dry', validDoc('cli-dry')), '--dry-run', '--json'],
+      cliEnv,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const spec = lastJsonLine<{ service: string; analysis: { mode: string }; stages: { weight: number }[] }>(
+      run.stdout,
+    );
+    assert.equal(spec.service, 'cli-dry');
+    assert.equal(spec.analysis.mode, 'sequential');
+    assert.deepEqual(
+      spec.stages.map((s) => s.weight),
+      [25, 100],
+    );
+    await assert.rejects(env.client.workflow.getHandle('rollout-cli-dry').describe(), /not found/i);
+  });
+
   it('exits 4 with a clear message when Temporal is unreachable', async () => {
     const run = await runCli(['list'], { ...cliEnv, TEMPORAL_ADDRESS: '127.0.0.1:1' });
     assert.equal(run.code, 4, run.stderr);

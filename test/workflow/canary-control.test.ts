@@ -4,6 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   abortRollout,
   pauseRollout,
+  promoteRollout,
   readState,
   resumeRollout,
   RolloutAlreadyRunningError,
@@ -109,6 +110,30 @@ describe('canary rollout control: pause, resume, abort, one at a time', () => {
     assert.equal(result.state.abortReason, 'sent while the worker was down');
     assert.deepEqual((await stack.split()).weights, { stable: 100, canary: 0 });
     assert.ok(Date.now() - started < 20_000, 'rolled back soon after a worker came back');
+  });
+
+  it('promote ends the current stage at once, long before its window', async () => {
+    await stack.resetToV1();
+    const taskQueue = uniqueTaskQueue('promote');
+    const worker = await createWorker(env, taskQueue);
+    const spec = fastCanarySpec(stack, {
+      service: 'promote-stage',
+      monitoring: { window: '5m', interval: '1s', minCanaryRequests: 15 },
+    });
+    const handle = await startCanary(env.client, spec, taskQueue);
+    await worker.runUntil(async () => {
+      await monitoringAt('promote-stage', 20);
+      const sent = Date.now();
+      await promoteRollout(env.client, 'promote-stage');
+      // Stage 2 of 3 at 50%: the 5 minute window of stage 1 was cut short by the operator.
+      await eventually(async () => (await stack.split()).weights.canary === 50, 10_000, 'canary at 50%');
+      assert.ok(Date.now() - sent < 10_000);
+      const state = await readState(env.client, 'promote-stage');
+      assert.equal(state.stageIndex, 1);
+      assert.ok(state.decisions.some((d) => d.kind === 'advance' && /operator promote/.test(d.reason)));
+      await abortRollout(env.client, 'promote-stage', 'test cleanup');
+      await handle.result();
+    });
   });
 
   it('refuses a second rollout of the same service', async () => {

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 
 /** Where locally deployed processes leave pid files and logs. */
 export function stateDir(...parts: string[]): string {
@@ -9,5 +9,5 @@ export function stateDir(...parts: string[]): string {
 }
 
 export function processKey(service: string, version: string, target: string): string {
-  return join(`${service}-${version}-${new URL(target).port || 'default'}`);
+  return `${service}-${version}-${new URL(target).port || 'default'}`;
 }
