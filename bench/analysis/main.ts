@@ -6,7 +6,13 @@ import {
   type Method,
 } from './methods';
 import { Rng } from './random';
-import { binProbabilities, sampleArm, STABLE_P99_MS, type VersionProfile } from './traffic-model';
+import {
+  binProbabilities,
+  sampleArm,
+  STABLE_P99_MS,
+  tailBinProbabilities,
+  type VersionProfile,
+} from './traffic-model';
 
 /**
  * Seeded simulation of canary rollouts: every method judges exactly the same traffic.
@@ -18,6 +24,9 @@ const WINDOW_SECONDS = Number(process.env.BENCH_WINDOW_SECONDS ?? 300);
 const BAD_RUNS = Number(process.env.BENCH_BAD_RUNS ?? 200);
 const AA_RUNS = Number(process.env.BENCH_AA_RUNS ?? 10_000);
 const SEED = Number(process.env.BENCH_SEED ?? 20261126);
+const LOW_TRAFFIC_RUNS = Number(process.env.BENCH_LOW_TRAFFIC_RUNS ?? 100);
+/** The stable version's traffic the workflow reads before the first window (analysis.latencyBaselineWindow). */
+const BEFORE_SECONDS = 600;
 
 const stable: VersionProfile = { errorRate: 0.001, binProbabilities: binProbabilities(1) };
 
@@ -26,6 +35,7 @@ function methods(): Method[] {
   return [
     sequentialMethod(10),
     sequentialMethod(30),
+    sequentialMethod(10, 1),
     thresholdAtWindowEnd(),
     intervalCountingMethod('Flagger-style (1m × 5)', 60, 5, p99Limit),
     intervalCountingMethod('Argo-style (5m, 4 failures)', 300, 4, p99Limit),
@@ -49,6 +59,7 @@ function simulate(rng: Rng, rps: number, canary: VersionProfile, active: Method[
   let t = 0;
   let canaryErrors = 0;
   let canaryRequests = 0;
+  const before = sampleArm(rng, rps * BEFORE_SECONDS, stable);
   for (let stageIndex = 0; stageIndex < STAGES.length && pending.size > 0; stageIndex++) {
     const share = (STAGES[stageIndex] as number) / 100;
     for (
@@ -64,6 +75,7 @@ function simulate(rng: Rng, rps: number, canary: VersionProfile, active: Method[
         stageSeconds: WINDOW_SECONDS,
         canary: sampleArm(rng, rps * share * CHUNK_SECONDS, canary),
         baseline: sampleArm(rng, rps * (1 - share) * CHUNK_SECONDS, stable),
+        before,
       };
       canaryErrors += chunk.canary.errors;
       canaryRequests += chunk.canary.requests;
@@ -103,6 +115,7 @@ function blastRadius(): Map<string, Map<string, number>> {
     { name: 'errors 20%', profile: { errorRate: 0.2, binProbabilities: stable.binProbabilities } },
     { name: 'errors 50%', profile: { errorRate: 0.5, binProbabilities: stable.binProbabilities } },
     { name: 'p99 +50%', profile: { errorRate: 0.001, binProbabilities: binProbabilities(1.5) } },
+    { name: 'p99 +50% tail', profile: { errorRate: 0.001, binProbabilities: tailBinProbabilities(1.5) } },
   ];
   const medians = new Map<string, Map<string, number>>();
   console.log(
@@ -132,6 +145,45 @@ function blastRadius(): Map<string, Map<string, number>> {
     medians.set(scenario.name, row);
   });
   return medians;
+}
+
+const LATENCY_SCENARIOS: { name: string; profile: VersionProfile }[] = [
+  { name: 'everyone ×1.5', profile: { errorRate: 0.001, binProbabilities: binProbabilities(1.5) } },
+  { name: 'tail p99 ×1.5', profile: { errorRate: 0.001, binProbabilities: tailBinProbabilities(1.5) } },
+  { name: 'everyone ×2', profile: { errorRate: 0.001, binProbabilities: binProbabilities(2) } },
+];
+const LATENCY_RPS = [1, 10, 100];
+
+/** Latency-only regressions (no extra errors) at low traffic: canary requests served before the rollback. */
+function latencyAtLowTraffic(): Map<string, Map<string, number>> {
+  console.log(
+    `\n## Latency only, low traffic: canary requests before rollback (median; a miss counts every canary request of the rollout), ${LOW_TRAFFIC_RUNS} runs each`,
+  );
+  const names = methods().map((m) => m.name);
+  console.log(
+    `${'scenario'.padEnd(14)} ${pad('rps', 4)} ${names.map((n) => pad(n.replace('sequential', 'seq'), 24)).join(' ')}`,
+  );
+  const table = new Map<string, Map<string, number>>();
+  LATENCY_SCENARIOS.forEach((scenario, s) => {
+    for (const rps of LATENCY_RPS) {
+      const perMethod = names.map(() => [] as RunResult[]);
+      for (let run = 0; run < LOW_TRAFFIC_RUNS; run++) {
+        const rng = new Rng(SEED + 3_000_000 + 100_000 * s + 1000 * rps + run);
+        simulate(rng, rps, scenario.profile, methods()).forEach((r, i) => perMethod[i]!.push(r));
+      }
+      const row = new Map<string, number>();
+      const cells = names.map((name, i) => {
+        const runs = perMethod[i]!;
+        const requests = median(runs.map((r) => r.canaryRequestsBeforeRollback));
+        const missed = runs.filter((r) => r.rolledBackAt === null).length;
+        row.set(name, requests);
+        return pad(`${requests} (${missed} missed)`, 24);
+      });
+      table.set(`${scenario.name} @ ${rps} rps`, row);
+      console.log(`${scenario.name.padEnd(14)} ${pad(rps, 4)} ${cells.join(' ')}`);
+    }
+  });
+  return table;
 }
 
 function falseRollbacks(): Map<string, number> {
@@ -170,6 +222,7 @@ function main(): void {
     `# bench:analysis — seed ${SEED}; latency lognormal, stable p99 ≈ ${STABLE_P99_MS.toFixed(0)} ms`,
   );
   const blast = blastRadius();
+  const latency = latencyAtLowTraffic();
   const falseRates = falseRollbacks();
   const seq = 'sequential (poll 10s)';
   const flagger = 'Flagger-style (1m × 5)';
@@ -182,9 +235,32 @@ function main(): void {
       `  ${scenario}: sequential / Flagger-style = ${ratio.toFixed(3)} ${ratio <= 0.1 ? 'OK' : 'MISSED'}`,
     );
   }
+  const latencyRatios: Record<string, number> = {};
+  console.log(
+    '  latency (canary requests before rollback, sequential / Flagger-style; goal ≤ 0.2 for p99 +50%):',
+  );
+  const rows: [string, Map<string, number>][] = [
+    ['p99 +50% @ 100 rps (blast radius)', blast.get('p99 +50%')!],
+    ['p99 +50% tail @ 100 rps (blast radius)', blast.get('p99 +50% tail')!],
+    ...[...latency.entries()],
+  ];
+  for (const [name, row] of rows) {
+    const ratio = (row.get(seq) as number) / (row.get(flagger) as number);
+    const before = (row.get(`${seq} rev 1`) as number) / (row.get(flagger) as number);
+    latencyRatios[name] = Number(ratio.toFixed(3));
+    const goal = name.startsWith('p99 +50% @') ? (ratio <= 0.2 ? ' OK' : ' MISSED') : '';
+    console.log(`    ${name.padEnd(40)} ${ratio.toFixed(3)} (rev 1: ${before.toFixed(3)})${goal}`);
+  }
   const rate = falseRates.get(seq) as number;
   console.log(
     `  false rollbacks (sequential): ${(100 * rate).toFixed(2)}% ${rate <= 0.01 ? 'OK' : 'MISSED'}`,
+  );
+  console.log(
+    JSON.stringify({
+      latencyRatioVsFlagger: latencyRatios,
+      falseRollbackRate: rate,
+      falseRollbackRateRev1: falseRates.get(`${seq} rev 1`),
+    }),
   );
   console.log(`\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }

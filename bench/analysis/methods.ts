@@ -4,6 +4,8 @@ import {
   startStage,
   type SequentialState,
 } from '../../src/analysis/sequential/judge';
+import { offerReference } from '../../src/analysis/sequential/latency-bounds';
+import type { AnalysisRevision } from '../../src/analysis/revision';
 import { judgeThreshold } from '../../src/analysis/threshold';
 import { DEFAULT_ANALYSIS } from '../../src/spec/analysis';
 import { addArm, emptyArm, quantile, toMetrics, type ArmChunk } from './traffic-model';
@@ -19,6 +21,8 @@ export interface ChunkContext {
   stageSeconds: number;
   canary: ArmChunk;
   baseline: ArmChunk;
+  /** The stable version over the minutes before the rollout (what the workflow reads first). */
+  before: ArmChunk;
 }
 
 /** A way of deciding to roll back; sees the same chunks of traffic as every other method. */
@@ -47,21 +51,41 @@ class StageTotals {
   }
 }
 
-/** durable-rollouts' sequential mode: the real judge, polled every pollSeconds. */
-export function sequentialMethod(pollSeconds: number, minCanaryRequests = 100): Method {
+/**
+ * durable-rollouts' sequential mode: the real judge, polled every pollSeconds, as the workflow runs
+ * it (revision 2: the stable version's latency before the rollout chooses the slow bounds). Revision
+ * 1 is the judge before latency was always judged, for a side-by-side baseline.
+ */
+export function sequentialMethod(
+  pollSeconds: number,
+  revision: AnalysisRevision = 2,
+  minCanaryRequests = 100,
+): Method {
   const totals = new StageTotals();
   let state: SequentialState = initialSequentialState();
   return {
-    name: `sequential (poll ${pollSeconds}s)`,
+    name: `sequential (poll ${pollSeconds}s)${revision === 1 ? ' rev 1' : ''}`,
     onChunk(ctx) {
-      if (totals.add(ctx)) state = startStage(state);
+      if (totals.add(ctx)) {
+        if (revision === 2 && ctx.t === CHUNK_SECONDS && state.latencyBounds) {
+          const before = toMetrics('v1', ctx.before, null);
+          state = {
+            ...state,
+            latencyBounds: offerReference(state.latencyBounds, before, 'before the rollout'),
+          };
+        }
+        state = startStage(state);
+      }
       if (ctx.stageElapsed % pollSeconds !== 0) return false;
+      const bounds = revision === 2 ? (state.latencyBounds?.boundsMs ?? null) : null;
+      const slowerThan = revision === 1 ? state.slowThresholdMs : null;
       const judged = judgeSequential({
         state,
-        canary: toMetrics('v2', totals.canary, state.slowThresholdMs),
-        baseline: toMetrics('v1', totals.baseline, state.slowThresholdMs),
+        canary: toMetrics('v2', totals.canary, slowerThan, bounds),
+        baseline: toMetrics('v1', totals.baseline, slowerThan, bounds),
         config: DEFAULT_ANALYSIS,
         minCanaryRequests,
+        revision,
       });
       state = judged.state;
       return judged.verdict.result === 'fail';

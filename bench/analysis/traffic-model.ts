@@ -28,16 +28,35 @@ export const BIN_EDGES_MS: readonly number[] = (() => {
   return edges;
 })();
 
-export function binProbabilities(scale: number): number[] {
+function binsOf(cdf: (ms: number) => number): number[] {
   const probabilities: number[] = [];
   let previous = 0;
   for (const edge of BIN_EDGES_MS) {
-    const cdf = latencyCdf(edge, scale);
-    probabilities.push(cdf - previous);
-    previous = cdf;
+    const value = cdf(edge);
+    probabilities.push(value - previous);
+    previous = value;
   }
   probabilities.push(1 - previous);
   return probabilities;
+}
+
+/** "Slower for everyone": every request takes `scale` × as long (scale 1.5 → p99 +50%). */
+export function binProbabilities(scale: number): number[] {
+  return binsOf((ms) => latencyCdf(ms, scale));
+}
+
+const Z90 = 1.2816;
+const Z99 = 2.3263;
+
+/**
+ * "Slow tail only": requests up to the stable p90 are unchanged; slower ones are stretched (a power
+ * law in x / p90) until the p99 is `p99Factor` × the stable p99. The median does not move at all.
+ */
+export function tailBinProbabilities(p99Factor: number): number[] {
+  const p90 = MEDIAN_MS * Math.exp(Z90 * SIGMA);
+  const p99 = MEDIAN_MS * Math.exp(Z99 * SIGMA);
+  const k = Math.log((p99 * p99Factor) / p90) / Math.log(p99 / p90);
+  return binsOf((ms) => latencyCdf(ms <= p90 ? ms : p90 * (ms / p90) ** (1 / k), 1));
 }
 
 /** What one version did in one chunk of time: the router's view, with a latency histogram. */
@@ -94,7 +113,13 @@ export function countAbove(arm: ArmChunk, ms: number): number {
   return count;
 }
 
-export function toMetrics(version: string, arm: ArmChunk, slowerThanMs: number | null): VersionMetrics {
+/** The router's view of one arm; slow counts at one bound (revision 1) or at several (revision 2). */
+export function toMetrics(
+  version: string,
+  arm: ArmChunk,
+  slowerThanMs: number | null,
+  boundsMs: number[] | null = null,
+): VersionMetrics {
   return {
     version,
     requests: arm.requests,
@@ -102,6 +127,7 @@ export function toMetrics(version: string, arm: ArmChunk, slowerThanMs: number |
     p50Ms: quantile(arm, 0.5),
     p99Ms: quantile(arm, 0.99),
     ...(slowerThanMs === null ? {} : { slowRequests: countAbove(arm, slowerThanMs) }),
+    ...(boundsMs === null ? {} : { slowCounts: boundsMs.map((ms) => countAbove(arm, ms)) }),
   };
 }
 

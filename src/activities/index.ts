@@ -27,7 +27,11 @@ export interface ReadMetricsInput {
   stableVersion: string;
   canaryVersion: string;
   sinceMs: number;
+  untilMs?: number;
+  /** Analysis revision 1's single slow bound (replayed histories). */
   slowerThanMs?: number;
+  /** The latency test's bounds: the result counts requests slower than each (VersionMetrics.slowCounts). */
+  latencyBoundsMs?: number[];
 }
 
 export interface NotifyInput {
@@ -121,7 +125,9 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
         const provider = providers.metrics(input.metrics);
         const window = {
           sinceMs: input.sinceMs,
+          ...(input.untilMs === undefined ? {} : { untilMs: input.untilMs }),
           ...(input.slowerThanMs === undefined ? {} : { slowerThanMs: input.slowerThanMs }),
+          ...(input.latencyBoundsMs === undefined ? {} : { latencyBoundsMs: input.latencyBoundsMs }),
         };
         const [stable, canary] = await Promise.all([
           provider.versionMetrics(input.stableVersion, window),

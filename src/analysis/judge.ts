@@ -1,4 +1,5 @@
 import type { AnalysisConfig } from '../spec/analysis';
+import type { AnalysisRevision } from './revision';
 import {
   initialSequentialState,
   judgeSequential,
@@ -14,7 +15,7 @@ export function initialAnalysisState(config: AnalysisConfig): AnalysisState {
   return initialSequentialState(config.latencyThresholdMs ?? null);
 }
 
-export { startStage };
+export { startStage, type AnalysisRevision };
 
 export interface JudgeInput {
   state: AnalysisState;
@@ -22,6 +23,8 @@ export interface JudgeInput {
   baseline: VersionMetrics;
   config: AnalysisConfig;
   minCanaryRequests: number;
+  revision?: AnalysisRevision;
+  stageLabel?: string;
 }
 
 /** One poll's verdict in the configured mode; the state carries sequential evidence between polls. */

@@ -2,12 +2,15 @@ import type { AnalysisConfig } from '../spec/analysis';
 import { resourceChecks } from './resource-limits';
 import { sampleSizeCheck } from './sample-size';
 import type { CheckEvidence, Verdict, VersionMetrics } from './types';
+import { type AnalysisRevision, CURRENT_REVISION, unarmedSummary } from './revision';
 
 export interface ThresholdInput {
   canary: VersionMetrics;
   baseline: VersionMetrics;
   config: AnalysisConfig;
   minCanaryRequests: number;
+  /** 1: a p99 check without data did not block a pass (older histories replay so); 2: it does. */
+  revision?: AnalysisRevision;
 }
 
 const rate = (m: VersionMetrics): number => (m.requests > 0 ? m.errors / m.requests : 0);
@@ -31,16 +34,31 @@ function errorRateCheck({ canary, baseline, config }: ThresholdInput): CheckEvid
 /** Below this many requests a "p99" is just the slowest request: one GC pause would fail a canary. */
 export const MIN_REQUESTS_FOR_P99 = 100;
 
-function latencyCheck({ canary, baseline, config }: ThresholdInput): CheckEvidence {
-  const thin = Math.min(canary.requests, baseline.requests) < MIN_REQUESTS_FOR_P99;
-  if (canary.p99Ms === null || baseline.p99Ms === null || thin) {
+function latencyCheck({ canary, baseline, config, revision }: ThresholdInput): CheckEvidence {
+  const current = (revision ?? CURRENT_REVISION) === 2;
+  if (current && config.latency === 'off') {
     return {
       name: 'p99-latency',
       canary: canary.p99Ms,
       baseline: baseline.p99Ms,
       limit: null,
       passed: null,
-      note: thin ? `p99 needs ${MIN_REQUESTS_FOR_P99} requests on both sides` : 'no latency data',
+      note: 'not judged: analysis.latency is off in the spec',
+    };
+  }
+  const thin = Math.min(canary.requests, baseline.requests) < MIN_REQUESTS_FOR_P99;
+  if (canary.p99Ms === null || baseline.p99Ms === null || thin) {
+    const note = thin
+      ? `p99 needs ${MIN_REQUESTS_FOR_P99} requests on both sides`
+      : 'no latency data from the metrics source';
+    return {
+      name: 'p99-latency',
+      canary: canary.p99Ms,
+      baseline: baseline.p99Ms,
+      limit: null,
+      passed: null,
+      note,
+      ...(current ? { unarmed: note } : {}),
     };
   }
   const limit = Math.max(baseline.p99Ms * config.maxP99Ratio, baseline.p99Ms + config.minP99DeltaMs);
@@ -93,6 +111,8 @@ export function judgeThreshold(input: ThresholdInput): Verdict {
     };
   }
   if (failed.length > 0) return { ...base, result: 'fail', summary: failed.map(describe).join('; ') };
+  const unarmed = checks.filter((c) => c.unarmed !== undefined);
+  if (unarmed.length > 0) return { ...base, result: 'inconclusive', summary: unarmedSummary(unarmed) };
   return { ...base, result: 'pass', summary: `canary within limits over ${canary.requests} requests` };
 }
 

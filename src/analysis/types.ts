@@ -7,6 +7,8 @@ export interface VersionMetrics {
   p99Ms: number | null;
   /** Requests slower than the bound the sequential latency test asked for, when the source can count them. */
   slowRequests?: number | null;
+  /** Requests slower than each of the bounds the latency test asked for, in order; null where the source can't count. */
+  slowCounts?: (number | null)[];
   cpuPercent?: number | null;
   memoryPercent?: number | null;
 }
@@ -23,6 +25,8 @@ export interface CheckEvidence {
   statistic?: number;
   passed: boolean | null;
   note: string;
+  /** Set when the check cannot judge yet, with what it waits for: the verdict is then never a pass. */
+  unarmed?: string;
 }
 
 export interface Verdict {

@@ -15,6 +15,9 @@ const epochMs = z
   .regex(/^\d{1,16}$/, 'must be epoch milliseconds')
   .transform((value) => Number(value));
 
+const MILLISECONDS = /^\d{1,9}(\.\d{1,6})?$/;
+const MAX_BOUNDS = 8;
+
 const metricsQuerySchema = z
   .object({
     version: z.string().min(1).max(200),
@@ -23,8 +26,19 @@ const metricsQuerySchema = z
     // Requests slower than this are counted separately, for the sequential latency test.
     slowerThanMs: z
       .string()
-      .regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be milliseconds')
+      .regex(MILLISECONDS, 'must be milliseconds')
       .transform((value) => Number(value))
+      .optional(),
+    // Several bounds at once, comma-separated: slowCounts[i] counts requests slower than boundsMs[i].
+    boundsMs: z
+      .string()
+      .max(200)
+      .refine(
+        (value) =>
+          value.split(',').length <= MAX_BOUNDS && value.split(',').every((v) => MILLISECONDS.test(v)),
+        `must be up to ${MAX_BOUNDS} comma-separated milliseconds`,
+      )
+      .transform((value) => value.split(',').map(Number))
       .optional(),
   })
   .refine((q) => q.untilMs === undefined || q.untilMs >= q.sinceMs, {
@@ -77,8 +91,8 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
     if (!parsed.success) {
       return reply.code(400).send({ error: 'invalid metrics query', issues: toIssueList(parsed.error) });
     }
-    const { version, sinceMs, untilMs, slowerThanMs } = parsed.data;
-    return deps.stats.window(version, sinceMs, untilMs ?? Date.now(), slowerThanMs);
+    const { version, sinceMs, untilMs, slowerThanMs, boundsMs } = parsed.data;
+    return deps.stats.window(version, sinceMs, untilMs ?? Date.now(), slowerThanMs, boundsMs);
   });
 
   app.get('/admin/stats', async () => ({

@@ -26,6 +26,9 @@ export interface WindowMetrics {
   p99Ms: number | null;
   slowRequests?: number;
   slowerThanMs?: number;
+  /** Requests slower than each of boundsMs, in order (the latency test's counts). */
+  slowCounts?: number[];
+  boundsMs?: number[];
   sinceMs: number;
   untilMs: number;
 }
@@ -76,7 +79,13 @@ export class VersionStats {
   }
 
   /** Includes the whole bucket containing sinceMs; the caller gets one-second granularity. */
-  window(version: string, sinceMs: number, untilMs: number, slowerThanMs?: number): WindowMetrics {
+  window(
+    version: string,
+    sinceMs: number,
+    untilMs: number,
+    slowerThanMs?: number,
+    boundsMs?: number[],
+  ): WindowMetrics {
     const fromSecond = Math.floor(sinceMs / SECOND_MS);
     const toSecond = Math.floor(untilMs / SECOND_MS);
     const latency = new LatencyHistogram();
@@ -96,6 +105,9 @@ export class VersionStats {
       p50Ms: latency.quantile(0.5),
       p99Ms: latency.quantile(0.99),
       ...(slowerThanMs === undefined ? {} : { slowRequests: latency.countAbove(slowerThanMs), slowerThanMs }),
+      ...(boundsMs === undefined
+        ? {}
+        : { slowCounts: boundsMs.map((ms) => latency.countAbove(ms)), boundsMs }),
       sinceMs,
       untilMs,
     };

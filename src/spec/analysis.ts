@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from './duration';
 
 export const analysisSchema = z
   .object({
@@ -6,6 +7,14 @@ export const analysisSchema = z
     mode: z.enum(['sequential', 'threshold']).default('sequential'),
     // Sequential mode: the chance of rolling back a canary that is as good as stable, ever.
     alpha: z.number().gt(0).max(0.2).default(0.01),
+    // off: judge errors only, deliberately (e.g. a metrics source without latency data). Recorded in
+    // every verdict. While on, a stage never passes before the latency check has judged it.
+    latency: z
+      .preprocess((v) => (v === false ? 'off' : v === true ? 'on' : v), z.enum(['on', 'off']))
+      .default('on'),
+    // How far before a rollout's first window to read the stable version's latency, to choose the
+    // latency test's slow bounds before the canary serves anyone.
+    latencyBaselineWindow: duration.refine((ms) => ms >= 1000, 'must be at least 1s').default(600_000),
     // Sequential mode: a fixed "slow request" bound for the latency test; by default the baseline's p99.
     latencyThresholdMs: z.number().positive().optional(),
     // The seed's rules: canary error rate above 1.5 × baseline, p99 above 1.2 × baseline.

@@ -1,11 +1,12 @@
 import { condition, patched, workflowInfo } from '@temporalio/workflow';
-import { judge, startStage } from '../analysis/judge';
+import { type AnalysisRevision, judge, startStage } from '../analysis/judge';
+import { offerReference } from '../analysis/sequential/latency-bounds';
 import type { Verdict, VersionMetrics } from '../analysis/types';
 import type { Stage } from '../spec/canary';
 import type { RolloutCore } from '../spec/rollout-core';
 import { polling } from './activity-stubs';
 import { type Control, nowIso, record, touch } from './control';
-import { ABORT_BEFORE_FIRST_WAIT, WAKE_ON_SIGNALS_DURING_POLL } from './patches';
+import { ABORT_BEFORE_FIRST_WAIT, LATENCY_ALWAYS_JUDGED, WAKE_ON_SIGNALS_DURING_POLL } from './patches';
 import { RECENT_VERDICTS_KEPT, type RolloutState, type WindowState } from './state';
 
 /** 'continue-as-new': the history is long; carry state.window into a new run and resume there. */
@@ -20,20 +21,30 @@ const emptyMetrics = (version: string): VersionMetrics => ({
 });
 
 /** Reads both versions over the stage so far and judges them; a failed read is "no data", never a pass. */
+/** What a poll asks the metrics source to count beyond requests and errors. */
+function latencyRequest(spec: RolloutCore, state: RolloutState, revision: AnalysisRevision) {
+  if (revision === 1) {
+    const slowerThanMs = state.analysis.slowThresholdMs;
+    return slowerThanMs === null ? {} : { slowerThanMs };
+  }
+  const boundsMs = state.analysis.latencyBounds?.boundsMs ?? null;
+  return spec.analysis.latency === 'off' || boundsMs === null ? {} : { latencyBoundsMs: boundsMs };
+}
+
 async function poll(
   spec: RolloutCore,
   state: RolloutState,
   sinceMs: number,
   metricErrors: { count: number },
+  revision: AnalysisRevision,
 ): Promise<Verdict> {
   try {
-    const slowerThanMs = state.analysis.slowThresholdMs;
     const { stable, canary } = await polling.readMetrics({
       metrics: spec.metrics,
       stableVersion: spec.stable.version,
       canaryVersion: spec.canary.version,
       sinceMs,
-      ...(slowerThanMs === null ? {} : { slowerThanMs }),
+      ...latencyRequest(spec, state, revision),
     });
     metricErrors.count = 0;
     const judged = judge({
@@ -42,6 +53,8 @@ async function poll(
       baseline: stable,
       config: spec.analysis,
       minCanaryRequests: spec.monitoring.minCanaryRequests,
+      revision,
+      stageLabel: `stage ${state.stageIndex + 1}`,
     });
     state.analysis = judged.state;
     return judged.verdict;
@@ -54,6 +67,30 @@ async function poll(
       canary: emptyMetrics(spec.canary.version),
       baseline: emptyMetrics(spec.stable.version),
     };
+  }
+}
+
+/**
+ * Before a stage's first window, when no earlier stage has given the latency test a reference: the
+ * stable version's latency over the minutes before, so that the test is armed from the first poll.
+ * Ends the second before the stage's first counted second, so it never overlaps what it classifies.
+ */
+async function readLatencyReference(spec: RolloutCore, state: RolloutState, firstCountedMs: number) {
+  const bounds = state.analysis.latencyBounds;
+  if (spec.analysis.latency === 'off' || bounds === undefined || bounds.boundsMs !== null) return;
+  try {
+    const { stable } = await polling.readMetrics({
+      metrics: spec.metrics,
+      stableVersion: spec.stable.version,
+      canaryVersion: spec.canary.version,
+      sinceMs: firstCountedMs - spec.analysis.latencyBaselineWindow,
+      untilMs: firstCountedMs - 1,
+    });
+    const offered = offerReference(bounds, stable, 'before the rollout');
+    state.analysis = { ...state.analysis, latencyBounds: offered };
+    state.analysis = startStage(state.analysis);
+  } catch {
+    // No reference yet: the first poll's baseline arms the test instead (one interval later).
   }
 }
 
@@ -97,6 +134,11 @@ export async function monitorStage(
   }
   const window = state.window;
   const stageStart = Date.parse(window.startedAt);
+  // From the next whole second: per-second metrics must not count requests from before the stage
+  // (a previous rollout that used the same version name, say).
+  const firstCountedMs = Math.ceil(stageStart / 1000) * 1000;
+  const revision: AnalysisRevision = patched(LATENCY_ALWAYS_JUDGED) ? 2 : 1;
+  if (revision === 2 && !resume) await readLatencyReference(spec, state, firstCountedMs);
   const metricErrors = { count: 0 };
   let lastTick = Date.now();
   let nextPollAt = Date.now() + interval;
@@ -127,9 +169,7 @@ export async function monitorStage(
     }
 
     if (now >= nextPollAt) {
-      // From the next whole second: per-second metrics must not count requests from before the stage
-      // (a previous rollout that used the same version name, say).
-      const verdict = await poll(spec, state, Math.ceil(stageStart / 1000) * 1000, metricErrors);
+      const verdict = await poll(spec, state, firstCountedMs, metricErrors, revision);
       window.polls++;
       keepVerdict(state, verdict);
       nextPollAt = Date.now() + interval;

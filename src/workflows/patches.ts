@@ -11,3 +11,10 @@ export const ABORT_BEFORE_FIRST_WAIT = 'abort-before-first-wait';
 
 /** A blue-green post-switch window that ends inconclusive applies onInconclusive instead of keeping the switch. */
 export const POST_SWITCH_INCONCLUSIVE_POLICY = 'post-switch-inconclusive-policy';
+
+/**
+ * Latency is always judged (analysis revision 2): the stable version's latency before the first
+ * window chooses the slow bounds, polls ask for slow counts at them, and no stage passes while the
+ * latency check is unarmed.
+ */
+export const LATENCY_ALWAYS_JUDGED = 'latency-always-judged';

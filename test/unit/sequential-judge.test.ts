@@ -203,7 +203,7 @@ describe('judgeSequential (examples)', () => {
     assert.equal(next.state.intervals, first.state.intervals + 1);
   });
 
-  test('the latency test rejects a canary whose requests are much more often slow', () => {
+  test('revision 1 (older histories): the one-bound latency test rejects a canary much more often slow', () => {
     let state = initialSequentialState(100);
     let verdict = '';
     const cum = { c: 0, cs: 0, b: 0, bs: 0 };
@@ -218,6 +218,7 @@ describe('judgeSequential (examples)', () => {
         baseline: metrics('v1', cum.b, 0, { slowRequests: cum.bs }),
         config,
         minCanaryRequests: 1,
+        revision: 1,
       });
       state = judged.state;
       verdict = judged.verdict.result;

@@ -88,6 +88,8 @@ describe('parseCanarySpec defaults', () => {
     assert.deepEqual(spec.analysis, {
       mode: 'sequential',
       alpha: 0.01,
+      latency: 'on',
+      latencyBaselineWindow: 600_000,
       maxErrorRateRatio: 1.5,
       minErrorRateDelta: 0.01,
       maxP99Ratio: 1.2,

@@ -94,8 +94,27 @@ describe('judgeThreshold: sample size', () => {
   test('reaching exactly minCanaryRequests gives a verdict', () => {
     assert.equal(judge({ requests: 100, errors: 0 }).result, 'pass');
     assert.equal(judge({ requests: 100, errors: 100 }).result, 'fail');
-    assert.equal(judge({ requests: 49, errors: 0 }, {}, { minCanaryRequests: 50 }).result, 'inconclusive');
-    assert.equal(judge({ requests: 50, errors: 0 }, {}, { minCanaryRequests: 50 }).result, 'pass');
+    const off = { config: { latency: 'off' as const }, minCanaryRequests: 50 };
+    assert.equal(judge({ requests: 49, errors: 0 }, {}, off).result, 'inconclusive');
+    assert.equal(judge({ requests: 50, errors: 0 }, {}, off).result, 'pass');
+  });
+
+  test('below the requests a p99 needs, the latency check is unarmed and nothing passes', () => {
+    const verdict = judge({ requests: 50, errors: 0 }, {}, { minCanaryRequests: 50 });
+    assert.equal(verdict.result, 'inconclusive');
+    assert.equal(check(verdict, 'p99-latency').unarmed, 'p99 needs 100 requests on both sides');
+    assert.match(verdict.summary, /^p99-latency check unarmed: p99 needs 100 requests/);
+  });
+
+  test('revision 1 (older histories) let an unarmed p99 check pass, and still does on replay', () => {
+    const input: ThresholdInput = {
+      canary: metrics('v2', 50, 0),
+      baseline: metrics('v1', 10_000, 0),
+      config: defaults,
+      minCanaryRequests: 50,
+      revision: 1,
+    };
+    assert.equal(judgeThreshold(input).result, 'pass');
   });
 
   test('hard limits fail regardless of the sample size', () => {
@@ -175,7 +194,11 @@ describe('judgeThreshold: error rate', () => {
   });
 
   test('a baseline with no requests counts as a 0% error rate', () => {
-    const verdict = judge({ requests: 200, errors: 1 }, { requests: 0, errors: 0, p99Ms: null });
+    const verdict = judge(
+      { requests: 200, errors: 1 },
+      { requests: 0, errors: 0, p99Ms: null },
+      { config: { latency: 'off' } },
+    );
     assert.equal(check(verdict, 'error-rate').baseline, 0);
     assert.equal(verdict.result, 'pass');
   });
@@ -251,7 +274,7 @@ describe('judgeThreshold: p99 latency', () => {
     assert.equal(judge({ requests: 500, p99Ms: 1201 }, { p99Ms: 1000 }).result, 'fail');
   });
 
-  test('a missing p99 on either side gives passed: null and does not fail', () => {
+  test('a missing p99 on either side is unarmed: never a fail, never a pass', () => {
     for (const [canaryP99, baselineP99] of [
       [null, 100],
       [300, null],
@@ -261,9 +284,16 @@ describe('judgeThreshold: p99 latency', () => {
       const latency = check(verdict, 'p99-latency');
       assert.equal(latency.passed, null);
       assert.equal(latency.limit, null);
-      assert.equal(latency.note, 'no latency data');
-      assert.equal(verdict.result, 'pass', `canary ${canaryP99}, baseline ${baselineP99}`);
+      assert.equal(latency.note, 'no latency data from the metrics source');
+      assert.equal(latency.unarmed, latency.note);
+      assert.equal(verdict.result, 'inconclusive', `canary ${canaryP99}, baseline ${baselineP99}`);
     }
+  });
+
+  test('analysis.latency: off judges errors alone, and says so', () => {
+    const verdict = judge({ requests: 500, p99Ms: null }, { p99Ms: null }, { config: { latency: 'off' } });
+    assert.equal(verdict.result, 'pass');
+    assert.equal(check(verdict, 'p99-latency').note, 'not judged: analysis.latency is off in the spec');
   });
 
   test('a missing p99 does not mask an error-rate failure', () => {

@@ -1,7 +1,16 @@
 import type { AnalysisConfig } from '../../spec/analysis';
 import { resourceChecks } from '../resource-limits';
+import { type AnalysisRevision, CURRENT_REVISION, unarmedSummary } from '../revision';
 import { sampleSizeCheck } from '../sample-size';
 import type { CheckEvidence, Verdict, VersionMetrics } from '../types';
+import {
+  initialLatencyBounds,
+  type LatencyBoundsState,
+  latencyUnarmedReason,
+  logLatencyBayesFactor,
+  startLatencyStage,
+  updateLatencyBounds,
+} from './latency-bounds';
 import { emptyMixture, logBayesFactor, type MixtureState, updateMixture } from './mixture-test';
 
 interface Counts {
@@ -19,6 +28,11 @@ export interface SequentialState {
   /** The previous cumulative reading in this stage; null at a stage start (counters restart at 0). */
   previous: { canary: Counts; baseline: Counts } | null;
   intervals: number;
+  /**
+   * Revision 2's latency test (latency-bounds.ts). Absent in states carried from runs that started
+   * before it existed; created at the next stage start then.
+   */
+  latencyBounds?: LatencyBoundsState;
 }
 
 export function initialSequentialState(fixedSlowThresholdMs: number | null = null): SequentialState {
@@ -28,12 +42,14 @@ export function initialSequentialState(fixedSlowThresholdMs: number | null = nul
     slowThresholdMs: fixedSlowThresholdMs,
     previous: null,
     intervals: 0,
+    latencyBounds: initialLatencyBounds(fixedSlowThresholdMs),
   };
 }
 
 /** Metrics restart at each stage; the evidence does not (see mixture-test.ts). */
 export function startStage(state: SequentialState): SequentialState {
-  return { ...state, previous: null };
+  const bounds = state.latencyBounds ?? initialLatencyBounds(state.slowThresholdMs);
+  return { ...state, previous: null, latencyBounds: startLatencyStage(bounds) };
 }
 
 export interface SequentialInput {
@@ -43,6 +59,10 @@ export interface SequentialInput {
   baseline: VersionMetrics;
   config: AnalysisConfig;
   minCanaryRequests: number;
+  /** Defaults to the current rules; workflows pass what patched() says. */
+  revision?: AnalysisRevision;
+  /** Names this poll's stage in the evidence ("stage 2"), where a reference may come from. */
+  stageLabel?: string;
 }
 
 /** Baseline requests needed before its p99 may define "slow". */
@@ -106,17 +126,24 @@ export function judgeSequential(input: SequentialInput): { verdict: Verdict; sta
       state = { ...state, latency: updateMixture(state.latency, dc.slow, db.slow, share) };
   }
   state = { ...state, previous: now };
-  if (
-    state.slowThresholdMs === null &&
-    baseline.requests >= MIN_BASELINE_FOR_SLOW_THRESHOLD &&
-    baseline.p99Ms !== null
-  ) {
-    // Chosen from data already judged, so it is fixed before the counts it will classify.
-    state = { ...state, slowThresholdMs: baseline.p99Ms };
-  }
 
   const threshold = 2 / config.alpha;
   const rate = (m: VersionMetrics): number => (m.requests > 0 ? m.errors / m.requests : 0);
+  let latencyCheck: CheckEvidence;
+  if ((input.revision ?? CURRENT_REVISION) === 1) {
+    ({ state, check: latencyCheck } = legacyLatency(state, canary, baseline, threshold));
+  } else if (config.latency === 'off') {
+    latencyCheck = latencyOff(canary, baseline);
+  } else {
+    const bounds = updateLatencyBounds(
+      state.latencyBounds ?? startLatencyStage(initialLatencyBounds(config.latencyThresholdMs ?? null)),
+      canary,
+      baseline,
+      input.stageLabel ?? 'this stage',
+    );
+    state = { ...state, latencyBounds: bounds };
+    latencyCheck = boundsEvidence(bounds, threshold, canary, baseline, minCanaryRequests);
+  }
   const checks: CheckEvidence[] = [
     evidence(
       'error-rate',
@@ -126,16 +153,7 @@ export function judgeSequential(input: SequentialInput): { verdict: Verdict; sta
       rate(baseline),
       `error rate this stage ${canary.errors}/${canary.requests} vs ${baseline.errors}/${baseline.requests}`,
     ),
-    evidence(
-      'latency',
-      state.latency,
-      threshold,
-      canary.p99Ms ?? 0,
-      baseline.p99Ms ?? 0,
-      state.slowThresholdMs === null
-        ? 'slow bound not chosen yet'
-        : `requests slower than ${round(state.slowThresholdMs, 1)}ms; p99 this stage ${canary.p99Ms}ms vs ${baseline.p99Ms}ms`,
-    ),
+    latencyCheck,
     ...resourceChecks(canary, config),
   ];
   const sample = sampleSizeCheck(
@@ -165,6 +183,13 @@ export function judgeSequential(input: SequentialInput): { verdict: Verdict; sta
       },
     };
   }
+  const unarmed = checks.filter((c) => c.unarmed !== undefined);
+  if (unarmed.length > 0) {
+    return {
+      state,
+      verdict: { ...base, result: 'inconclusive', summary: unarmedSummary(unarmed) },
+    };
+  }
   return {
     state,
     verdict: {
@@ -173,4 +198,78 @@ export function judgeSequential(input: SequentialInput): { verdict: Verdict; sta
       summary: `no regression detected over ${canary.requests} canary requests`,
     },
   };
+}
+
+function latencyOff(canary: VersionMetrics, baseline: VersionMetrics): CheckEvidence {
+  return {
+    name: 'latency',
+    canary: canary.p99Ms,
+    baseline: baseline.p99Ms,
+    limit: null,
+    passed: null,
+    note: 'not judged: analysis.latency is off in the spec',
+  };
+}
+
+const ms = (x: number): string => `${round(x, 1)}ms`;
+
+function boundsEvidence(
+  bounds: LatencyBoundsState,
+  threshold: number,
+  canary: VersionMetrics,
+  baseline: VersionMetrics,
+  minCanaryRequests: number,
+): CheckEvidence {
+  const logBF = logLatencyBayesFactor(bounds);
+  const bf = Math.exp(Math.min(logBF, 700));
+  const rejected = logBF >= Math.log(threshold);
+  const unarmed = rejected ? null : latencyUnarmedReason(bounds, minCanaryRequests);
+  const ref = bounds.reference;
+  const chosen =
+    bounds.boundsMs === null
+      ? 'slow bounds not chosen yet'
+      : bounds.fixedBoundMs !== null
+        ? `requests slower than ${ms(bounds.fixedBoundMs)} (latencyThresholdMs)`
+        : `requests slower than ${bounds.boundsMs.map(ms).join(' / ')} (baseline p50 / p99 from ${ref?.requests ?? 0} requests, ${ref?.source ?? '?'})`;
+  const counted = bounds.slow.canary.map((c, k) => `${c} vs ${bounds.slow.baseline[k] ?? 0}`).join(' / ');
+  return {
+    name: 'latency',
+    canary: canary.p99Ms === null ? null : round(canary.p99Ms, 1),
+    baseline: baseline.p99Ms === null ? null : round(baseline.p99Ms, 1),
+    limit: round(threshold, 2),
+    statistic: round(bf, 3),
+    passed: rejected ? false : unarmed === null ? true : null,
+    note: `${chosen}; slow canary vs baseline so far ${counted}; p99 this stage ${canary.p99Ms}ms vs ${baseline.p99Ms}ms; Bayes factor ${bf.toPrecision(3)} vs ${threshold} over ${bounds.judgedTotal} canary requests judged`,
+    ...(unarmed === null ? {} : { unarmed }),
+  };
+}
+
+/** Revision 1's latency test, unchanged: one bound, fixed once the baseline served 200 requests. */
+function legacyLatency(
+  input: SequentialState,
+  canary: VersionMetrics,
+  baseline: VersionMetrics,
+  threshold: number,
+): { state: SequentialState; check: CheckEvidence } {
+  let state = input;
+  if (
+    state.slowThresholdMs === null &&
+    baseline.requests >= MIN_BASELINE_FOR_SLOW_THRESHOLD &&
+    baseline.p99Ms !== null
+  ) {
+    // Chosen from data already judged, so it is fixed before the counts it will classify.
+    state = { ...state, slowThresholdMs: baseline.p99Ms };
+  }
+
+  const check = evidence(
+    'latency',
+    state.latency,
+    threshold,
+    canary.p99Ms ?? 0,
+    baseline.p99Ms ?? 0,
+    state.slowThresholdMs === null
+      ? 'slow bound not chosen yet'
+      : `requests slower than ${round(state.slowThresholdMs, 1)}ms; p99 this stage ${canary.p99Ms}ms vs ${baseline.p99Ms}ms`,
+  );
+  return { state, check };
 }
