@@ -4,7 +4,7 @@ import {
   startStage,
   type SequentialState,
 } from '../../src/analysis/sequential/judge';
-import { offerReference } from '../../src/analysis/sequential/latency-bounds';
+import { offerReference, requestedBounds } from '../../src/analysis/sequential/latency-bounds';
 import type { AnalysisRevision } from '../../src/analysis/revision';
 import { judgeThreshold } from '../../src/analysis/threshold';
 import { DEFAULT_ANALYSIS } from '../../src/spec/analysis';
@@ -77,7 +77,11 @@ export function sequentialMethod(
         state = startStage(state);
       }
       if (ctx.stageElapsed % pollSeconds !== 0) return false;
-      const bounds = revision === 2 ? (state.latencyBounds?.boundsMs ?? null) : null;
+      const tolerance = {
+        ratio: DEFAULT_ANALYSIS.latencyToleranceRatio,
+        ms: DEFAULT_ANALYSIS.latencyToleranceMs,
+      };
+      const bounds = revision === 2 && state.latencyBounds ? requestedBounds(state.latencyBounds, tolerance) : null;
       const slowerThan = revision === 1 ? state.slowThresholdMs : null;
       const judged = judgeSequential({
         state,

@@ -15,6 +15,11 @@ export const analysisSchema = z
     // How far before a rollout's first window to read the stable version's latency, to choose the
     // latency test's slow bounds before the canary serves anyone.
     latencyBaselineWindow: duration.refine((ms) => ms >= 1000, 'must be at least 1s').default(600_000),
+    // Sequential mode: differences too small to matter never roll back. A canary request counts as
+    // slow only above max(bound × latencyToleranceRatio, bound + latencyToleranceMs), where a
+    // baseline request counts above the bound itself (two hosts are never exactly alike).
+    latencyToleranceRatio: z.number().min(1).max(10).default(1.05),
+    latencyToleranceMs: z.number().min(0).max(60_000).default(1),
     // Sequential mode: a fixed "slow request" bound for the latency test; by default the baseline's p99.
     latencyThresholdMs: z.number().positive().optional(),
     // The seed's rules: canary error rate above 1.5 × baseline, p99 above 1.2 × baseline.

@@ -55,6 +55,9 @@ export const DEFAULT_PROMETHEUS_QUERIES = {
     'histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{version="{{version}}"}[{{window}}]))) * 1000',
   p99Ms:
     'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{version="{{version}}"}[{{window}}]))) * 1000',
+  // Cumulative bucket counts, one series per `le`; only queried when the latency test asks for slow counts.
+  latencyBuckets:
+    'sum by (le) (increase(http_request_duration_seconds_bucket{version="{{version}}"}[{{window}}]))',
 } as const;
 
 const prometheusQueries = z
@@ -63,6 +66,7 @@ const prometheusQueries = z
     errors: promql.default(DEFAULT_PROMETHEUS_QUERIES.errors),
     p50Ms: promql.default(DEFAULT_PROMETHEUS_QUERIES.p50Ms),
     p99Ms: promql.default(DEFAULT_PROMETHEUS_QUERIES.p99Ms),
+    latencyBuckets: promql.default(DEFAULT_PROMETHEUS_QUERIES.latencyBuckets),
   })
   .strict();
 
@@ -71,8 +75,12 @@ const metricsPrometheus = z
     provider: z.literal('prometheus'),
     // The server's base URL (a path prefix is kept: http://host/prometheus/api/v1/query).
     url: httpUrl,
-    // Instant queries, each returning one series or nothing; {{version}} and {{window}} are filled in.
+    // Instant queries, each returning one series or nothing, except latencyBuckets (one series per
+    // `le` label); {{version}} and {{window}} are filled in.
     queries: prometheusQueries.default(prometheusQueries.parse({})),
+    // Milliseconds per unit of the histogram's `le` labels: 1000 for seconds (the Prometheus
+    // convention), 1 for a histogram in milliseconds.
+    bucketUnitMs: z.number().positive().default(1000),
     // {{window}} is the polled window in whole seconds, but never shorter than this: a range needs
     // at least two scrapes, so keep it at 2 × the scrape interval or more.
     minRange: duration.refine((ms) => ms >= 1000, 'must be at least 1s').default(10_000),
@@ -80,21 +88,30 @@ const metricsPrometheus = z
   })
   .strict();
 
-const HTTP_PLACEHOLDERS = ['version', 'sinceMs', 'untilMs'] as const;
+// {{slowerThanMs}} is allowed only with fields.slowRequests (checked on metricsHttp below).
+const HTTP_PLACEHOLDERS = ['version', 'sinceMs', 'untilMs', 'slowerThanMs'] as const;
 
 const urlTemplate = template(HTTP_PLACEHOLDERS, ['version']).superRefine((text, ctx) => {
-  // Checked with sample values: the URL must be http(s) once the placeholders are filled in.
-  let rendered: string;
-  try {
-    rendered = renderTemplate(text, { version: 'v1', sinceMs: '0', untilMs: '0' }, encodeURIComponent);
-  } catch {
-    return; // reported by template()
-  }
-  if (!httpUrl.safeParse(rendered).success) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be an http:// or https:// URL (with placeholders filled in)',
-    });
+  // Checked with sample values: the URL must be http(s) once the placeholders are filled in, both
+  // with a slow bound and with none ({{slowerThanMs}} is empty when no bound is asked for).
+  for (const slowerThanMs of ['52.5', '']) {
+    let rendered: string;
+    try {
+      rendered = renderTemplate(
+        text,
+        { version: 'v1', sinceMs: '0', untilMs: '0', slowerThanMs },
+        encodeURIComponent,
+      );
+    } catch {
+      return; // reported by template()
+    }
+    if (!httpUrl.safeParse(rendered).success) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be an http:// or https:// URL (with placeholders filled in)',
+      });
+      return;
+    }
   }
 });
 
@@ -113,7 +130,8 @@ const jsonPath = z
 const metricsHttp = z
   .object({
     provider: z.literal('http'),
-    // GET, answering JSON; {{version}}, {{sinceMs}} and {{untilMs}} (epoch ms) are URL-encoded in.
+    // GET, answering JSON; {{version}}, {{sinceMs}} and {{untilMs}} (epoch ms) are URL-encoded in,
+    // and {{slowerThanMs}} (a latency bound in ms, e.g. 52.5) when fields.slowRequests is set.
     url: urlTemplate,
     fields: z
       .object({
@@ -121,11 +139,42 @@ const metricsHttp = z
         errors: jsonPath,
         p50Ms: jsonPath.optional(),
         p99Ms: jsonPath.optional(),
+        // Slow counts for the latency test, at most one of the two (see HttpMetricsProvider):
+        // the count of requests slower than {{slowerThanMs}}, read from one GET per bound...
+        slowRequests: jsonPath.optional(),
+        // ...or a cumulative histogram [{ "le": ms | "+Inf", "count": n }, ...] from the one GET.
+        latencyHistogram: jsonPath.optional(),
       })
       .strict(),
     timeout: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(5_000),
   })
-  .strict();
+  .strict()
+  .superRefine(({ url, fields }, ctx) => {
+    if (fields.slowRequests !== undefined && fields.latencyHistogram !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fields'],
+        message: 'set fields.slowRequests or fields.latencyHistogram, not both',
+      });
+    }
+    const hasBound = templateVariables(url).includes('slowerThanMs');
+    if (fields.slowRequests !== undefined && !hasBound) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          'must contain {{slowerThanMs}} when fields.slowRequests is set: it passes the latency bound (ms) the count is for',
+      });
+    }
+    if (fields.slowRequests === undefined && hasBound) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          '{{slowerThanMs}} is filled in only with fields.slowRequests; set that field or remove the placeholder',
+      });
+    }
+  });
 
 export const metricsSchema = z.discriminatedUnion(
   'provider',

@@ -1,6 +1,6 @@
 import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import { type AnalysisRevision, judge, startStage } from '../analysis/judge';
-import { offerReference } from '../analysis/sequential/latency-bounds';
+import { offerReference, requestedBounds } from '../analysis/sequential/latency-bounds';
 import type { Verdict, VersionMetrics } from '../analysis/types';
 import type { Stage } from '../spec/canary';
 import type { RolloutCore } from '../spec/rollout-core';
@@ -27,8 +27,10 @@ function latencyRequest(spec: RolloutCore, state: RolloutState, revision: Analys
     const slowerThanMs = state.analysis.slowThresholdMs;
     return slowerThanMs === null ? {} : { slowerThanMs };
   }
-  const boundsMs = state.analysis.latencyBounds?.boundsMs ?? null;
-  return spec.analysis.latency === 'off' || boundsMs === null ? {} : { latencyBoundsMs: boundsMs };
+  const bounds = state.analysis.latencyBounds;
+  const { latency, latencyToleranceRatio: ratio, latencyToleranceMs: ms } = spec.analysis;
+  const boundsMs = bounds === undefined ? null : requestedBounds(bounds, { ratio, ms });
+  return latency === 'off' || boundsMs === null ? {} : { latencyBoundsMs: boundsMs };
 }
 
 async function poll(

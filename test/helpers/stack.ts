@@ -31,9 +31,9 @@ export class Stack {
     readonly v2: DemoServiceHandle,
   ) {}
 
-  static async start(v2Faults: Partial<Faults> = {}): Promise<Stack> {
+  static async start(v2Faults: Partial<Faults> = {}, v1Faults: Partial<Faults> = {}): Promise<Stack> {
     const router = await startRouter({ port: 0, adminPort: 0 });
-    const v1 = await startDemoService({ version: 'v1', port: 0 });
+    const v1 = await startDemoService({ version: 'v1', port: 0, faults: v1Faults });
     const v2 = await startDemoService({ version: 'v2', port: 0, faults: v2Faults });
     return new Stack(router, v1, v2);
   }

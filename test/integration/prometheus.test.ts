@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { LATENCY_BUCKETS_SECONDS } from '../../src/demo/metrics';
 import { type DemoServiceHandle, startDemoService } from '../../src/demo/service';
 import { freePort } from '../../src/devserver/free-port';
 import { ConfigurationError, TransientError } from '../../src/providers/errors';
@@ -16,6 +17,12 @@ function prometheusConfig(input: Record<string, unknown>): PrometheusMetricsConf
 }
 
 const hostPort = (service: DemoServiceHandle): string => new URL(service.url).host;
+
+/**
+ * Latency bounds for the slow counts: 50 ms and 1 s are edges of the demo histogram, 20 s is above
+ * its last finite edge (10 s), so it cannot be counted.
+ */
+const BOUNDS_MS = [50, 1000, 20_000];
 
 /** Sends `count` user requests straight to a service, `concurrency` at a time; returns status counts. */
 async function sendTraffic(service: DemoServiceHandle, count: number, concurrency = 20) {
@@ -117,6 +124,40 @@ describe('Prometheus metrics provider against a real Prometheus', () => {
     assert.ok(m1.p99Ms !== null && m1.p99Ms < 100, JSON.stringify(m1));
   });
 
+  test('slow counts from the histogram buckets: v2 (100 ms added) is slow at 50 ms, v1 is not', async () => {
+    // What the assertions below follow from: the demo histogram's edges, in seconds.
+    assert.ok(LATENCY_BUCKETS_SECONDS.includes(0.05) && LATENCY_BUCKETS_SECONDS.includes(1));
+    assert.equal(Math.max(...LATENCY_BUCKETS_SECONDS), 10);
+
+    const m1 = await provider.versionMetrics('v1', {
+      sinceMs,
+      untilMs: await lastScrapeMs(v1!),
+      latencyBoundsMs: BOUNDS_MS,
+    });
+    const m2 = await provider.versionMetrics('v2', {
+      sinceMs,
+      untilMs: await lastScrapeMs(v2!),
+      latencyBoundsMs: BOUNDS_MS,
+    });
+    const diagnostics = JSON.stringify({ m1, m2 });
+    assert.ok(m1.slowCounts?.length === 3 && m2.slowCounts?.length === 3, diagnostics);
+    const [v1At50, v1At1000, v1At20000] = m1.slowCounts;
+    const [v2At50, v2At1000, v2At20000] = m2.slowCounts;
+
+    // 50 ms is the le=0.05 edge: every v2 request waited 100 ms first, so all of them are slower
+    // (the +Inf bucket and the request count are the same series), and v1 answers in a few ms.
+    assert.ok(Math.abs(m2.requests - REQUESTS) <= 5, diagnostics);
+    assert.equal(v2At50, m2.requests, diagnostics);
+    // Room for a few v1 requests delayed by a busy machine.
+    assert.ok(typeof v1At50 === 'number' && v1At50 <= 10, diagnostics);
+    // 1 s is the le=1 edge: counted (not null), and nothing here takes a second.
+    assert.ok(typeof v1At1000 === 'number' && v1At1000 <= 5, diagnostics);
+    assert.ok(typeof v2At1000 === 'number' && v2At1000 <= 5, diagnostics);
+    // 20 s is above the last finite edge (10 s): the source cannot count there.
+    assert.equal(v1At20000, null, diagnostics);
+    assert.equal(v2At20000, null, diagnostics);
+  });
+
   test('an unknown version has 0 requests and no latency', async () => {
     assert.deepEqual(await provider.versionMetrics('v9', { sinceMs }), {
       version: 'v9',
@@ -125,14 +166,30 @@ describe('Prometheus metrics provider against a real Prometheus', () => {
       p50Ms: null,
       p99Ms: null,
     });
+    // No bucket series at all: nothing was served, so nothing was slow, at any bound.
+    assert.deepEqual(
+      (await provider.versionMetrics('v9', { sinceMs, latencyBoundsMs: BOUNDS_MS })).slowCounts,
+      [0, 0, 0],
+    );
   });
 
   test('a window with no traffic has 0 requests and no latency, not NaN', async () => {
     // The last 2 s, after one more scrape: only samples taken after the traffic ended are in the
     // range. The series exist, but their increase is 0 and their quantiles are NaN.
     await prometheus!.waitForScrapesAfter(Date.now());
-    const m1 = await provider.versionMetrics('v1', { sinceMs: Date.now() - 2000 });
-    assert.deepEqual(m1, { version: 'v1', requests: 0, errors: 0, p50Ms: null, p99Ms: null });
+    const m1 = await provider.versionMetrics('v1', {
+      sinceMs: Date.now() - 2000,
+      latencyBoundsMs: BOUNDS_MS,
+    });
+    // The bucket series exist too: 0 slow requests where there is an edge, null above the last one.
+    assert.deepEqual(m1, {
+      version: 'v1',
+      requests: 0,
+      errors: 0,
+      p50Ms: null,
+      p99Ms: null,
+      slowCounts: [0, 0, null],
+    });
   });
 
   test('a version that is not a plain name never reaches PromQL', async () => {
@@ -174,6 +231,31 @@ describe('Prometheus metrics provider against a real Prometheus', () => {
       assert.match(err.message, /returned 2 series/);
       return true;
     });
+  });
+
+  test('a latencyBuckets query not aggregated by le is a configuration error', async () => {
+    const withBuckets = (latencyBuckets: string) =>
+      new PrometheusMetricsProvider(prometheusConfig({ url: prometheus!.url, queries: { latencyBuckets } }));
+    const rejected = (pattern: RegExp) => (err: unknown) => {
+      assert.ok(err instanceof ConfigurationError, String(err));
+      assert.match(err.message, /metrics\.queries\.latencyBuckets/);
+      assert.match(err.message, pattern);
+      return true;
+    };
+    // One series per le and code: v2 has 200 and 500, so every le comes twice.
+    await assert.rejects(
+      withBuckets(
+        'increase(http_request_duration_seconds_bucket{version="{{version}}"}[{{window}}])',
+      ).versionMetrics('v2', { sinceMs, latencyBoundsMs: [50] }),
+      rejected(/several series for le/),
+    );
+    // Summed over le: one series, but without the label.
+    await assert.rejects(
+      withBuckets(
+        'sum(increase(http_request_duration_seconds_bucket{version="{{version}}"}[{{window}}]))',
+      ).versionMetrics('v2', { sinceMs, latencyBoundsMs: [50] }),
+      rejected(/without an le label/),
+    );
   });
 
   test('an unreachable Prometheus is a transient error', async () => {

@@ -4,6 +4,7 @@ import { Rng } from '../../bench/analysis/random';
 import {
   initialLatencyBounds,
   offerReference,
+  requestedBounds,
   startLatencyStage,
 } from '../../src/analysis/sequential/latency-bounds';
 import { initialSequentialState, judgeSequential, startStage } from '../../src/analysis/sequential/judge';
@@ -12,6 +13,7 @@ import type { CheckEvidence, Verdict, VersionMetrics } from '../../src/analysis/
 import { type AnalysisConfig, DEFAULT_ANALYSIS } from '../../src/spec/analysis';
 
 const config: AnalysisConfig = DEFAULT_ANALYSIS;
+const tolerance = { ratio: config.latencyToleranceRatio, ms: config.latencyToleranceMs };
 
 /** Brute force: ln( ψ^x / Σ_y h(y) ψ^y ) with the hypergeometric pmf summed term by term. */
 function bruteForceLogLR(nc: number, nb: number, x: number, s: number, psi: number): number {
@@ -125,7 +127,7 @@ function runStage(options: {
   const cum = { c: 0, b: 0, cs: [] as number[], bs: [] as number[] };
   const verdicts: Verdict[] = [];
   for (let i = 0; i < options.polls; i++) {
-    const bounds = state.latencyBounds?.boundsMs ?? null;
+    const bounds = state.latencyBounds ? requestedBounds(state.latencyBounds, tolerance) : null;
     cum.c += options.canaryPerPoll;
     cum.b += options.baselinePerPoll;
     if (bounds) {
@@ -277,15 +279,16 @@ describe('latency is always judged (revision 2)', () => {
       for (let stage = 0; stage < 3 && !failed; stage++) {
         state = startStage(state);
         const share = [0.05, 0.25, 0.5][stage] as number;
-        const cum = { c: 0, b: 0, cs: [0, 0], bs: [0, 0] };
+        const cum = { c: 0, b: 0, cs: [0, 0, 0, 0], bs: [0, 0, 0, 0] };
         for (let poll = 0; poll < 20 && !failed; poll++) {
-          const bounds = state.latencyBounds?.boundsMs ?? null;
+          const bounds = state.latencyBounds ? requestedBounds(state.latencyBounds, tolerance) : null;
           const nc = rng.poisson(rps * share * 10);
           const nb = rng.poisson(rps * (1 - share) * 10);
           cum.c += nc;
           cum.b += nb;
-          // Exceedance of bound k for both versions alike: 50% above the p50 bound, 1% above the p99 one.
-          const shares = [0.5, 0.01];
+          // Each version 50% above its p50 bound and 1% above its p99 one: a canary exactly at the
+          // tolerance, the hardest case of H0.
+          const shares = [0.5, 0.01, 0.5, 0.01];
           if (bounds) {
             for (let k = 0; k < bounds.length; k++) {
               cum.cs[k] = (cum.cs[k] as number) + rng.binomial(nc, shares[k] as number);

@@ -90,6 +90,8 @@ describe('parseCanarySpec defaults', () => {
       alpha: 0.01,
       latency: 'on',
       latencyBaselineWindow: 600_000,
+      latencyToleranceRatio: 1.05,
+      latencyToleranceMs: 1,
       maxErrorRateRatio: 1.5,
       minErrorRateDelta: 0.01,
       maxP99Ratio: 1.2,

@@ -5,12 +5,11 @@ import { sampleSizeCheck } from '../sample-size';
 import type { CheckEvidence, Verdict, VersionMetrics } from '../types';
 import {
   initialLatencyBounds,
-  type LatencyBoundsState,
-  latencyUnarmedReason,
-  logLatencyBayesFactor,
   startLatencyStage,
   updateLatencyBounds,
+  type LatencyBoundsState,
 } from './latency-bounds';
+import { boundsEvidence } from './latency-evidence';
 import { emptyMixture, logBayesFactor, type MixtureState, updateMixture } from './mixture-test';
 
 interface Counts {
@@ -142,7 +141,7 @@ export function judgeSequential(input: SequentialInput): { verdict: Verdict; sta
       input.stageLabel ?? 'this stage',
     );
     state = { ...state, latencyBounds: bounds };
-    latencyCheck = boundsEvidence(bounds, threshold, canary, baseline, minCanaryRequests);
+    latencyCheck = boundsEvidence(bounds, config, threshold, canary, baseline, minCanaryRequests);
   }
   const checks: CheckEvidence[] = [
     evidence(
@@ -208,39 +207,6 @@ function latencyOff(canary: VersionMetrics, baseline: VersionMetrics): CheckEvid
     limit: null,
     passed: null,
     note: 'not judged: analysis.latency is off in the spec',
-  };
-}
-
-const ms = (x: number): string => `${round(x, 1)}ms`;
-
-function boundsEvidence(
-  bounds: LatencyBoundsState,
-  threshold: number,
-  canary: VersionMetrics,
-  baseline: VersionMetrics,
-  minCanaryRequests: number,
-): CheckEvidence {
-  const logBF = logLatencyBayesFactor(bounds);
-  const bf = Math.exp(Math.min(logBF, 700));
-  const rejected = logBF >= Math.log(threshold);
-  const unarmed = rejected ? null : latencyUnarmedReason(bounds, minCanaryRequests);
-  const ref = bounds.reference;
-  const chosen =
-    bounds.boundsMs === null
-      ? 'slow bounds not chosen yet'
-      : bounds.fixedBoundMs !== null
-        ? `requests slower than ${ms(bounds.fixedBoundMs)} (latencyThresholdMs)`
-        : `requests slower than ${bounds.boundsMs.map(ms).join(' / ')} (baseline p50 / p99 from ${ref?.requests ?? 0} requests, ${ref?.source ?? '?'})`;
-  const counted = bounds.slow.canary.map((c, k) => `${c} vs ${bounds.slow.baseline[k] ?? 0}`).join(' / ');
-  return {
-    name: 'latency',
-    canary: canary.p99Ms === null ? null : round(canary.p99Ms, 1),
-    baseline: baseline.p99Ms === null ? null : round(baseline.p99Ms, 1),
-    limit: round(threshold, 2),
-    statistic: round(bf, 3),
-    passed: rejected ? false : unarmed === null ? true : null,
-    note: `${chosen}; slow canary vs baseline so far ${counted}; p99 this stage ${canary.p99Ms}ms vs ${baseline.p99Ms}ms; Bayes factor ${bf.toPrecision(3)} vs ${threshold} over ${bounds.judgedTotal} canary requests judged`,
-    ...(unarmed === null ? {} : { unarmed }),
   };
 }
 

@@ -32,8 +32,11 @@ interface SlowSnapshot {
 export interface LatencyBoundsState {
   /** A fixed bound from the spec: one slot that never changes. */
   fixedBoundMs: number | null;
+  /** The largest baseline reading so far: the next bounds come from it. */
   reference: LatencyReference | null;
   boundsMs: number[] | null;
+  /** The reading the current bounds came from (reference moves on; this is the evidence). */
+  boundsReference: LatencyReference | null;
   /** The previous cumulative reading at boundsMs in this stage; null at a stage start (all zero). */
   previous: SlowSnapshot | null;
   /** The bounds changed mid-stage: the next reading only becomes `previous`. */
@@ -49,6 +52,26 @@ export interface LatencyBoundsState {
   countsReported: boolean | null;
 }
 
+/** How much slower than the baseline a canary may be before its requests count as slow. */
+export interface LatencyTolerance {
+  ratio: number;
+  ms: number;
+}
+
+/** The canary's bound for a baseline bound: under H0 "no slower than the tolerance", still valid. */
+export const canaryBound = (boundMs: number, tolerance: LatencyTolerance): number =>
+  Math.max(boundMs * tolerance.ratio, boundMs + tolerance.ms);
+
+/**
+ * What a poll asks the metrics source to count: the baseline's bounds, then the canary's. Under
+ * H0 (the canary at most the tolerance slower) the canary's rate above its bound is no higher than
+ * the baseline's above the bound, so the conditional test stays a supermartingale.
+ */
+export function requestedBounds(state: LatencyBoundsState, tolerance: LatencyTolerance): number[] | null {
+  if (state.boundsMs === null) return null;
+  return [...state.boundsMs, ...state.boundsMs.map((b) => canaryBound(b, tolerance))];
+}
+
 /** A reference smaller than this is replaced mid-stage once the stage's baseline is REFINE_FACTOR× larger. */
 const REFINE_BELOW = 500;
 const REFINE_FACTOR = 10;
@@ -61,6 +84,7 @@ export function initialLatencyBounds(fixedBoundMs: number | null): LatencyBounds
     fixedBoundMs,
     reference: null,
     boundsMs: fixedBoundMs === null ? null : [fixedBoundMs],
+    boundsReference: null,
     previous: null,
     skipNext: false,
     logLR: Array.from({ length: slots }, emptyOddsEvidence),
@@ -91,7 +115,14 @@ function boundsFrom(state: LatencyBoundsState): number[] | null {
 
 /** At a stage start: counters restart at 0, so new bounds cost nothing. */
 export function startLatencyStage(state: LatencyBoundsState): LatencyBoundsState {
-  return { ...state, boundsMs: boundsFrom(state), previous: null, skipNext: false, judgedThisStage: 0 };
+  return {
+    ...state,
+    boundsMs: boundsFrom(state),
+    boundsReference: state.reference,
+    previous: null,
+    skipNext: false,
+    judgedThisStage: 0,
+  };
 }
 
 const sameBounds = (a: number[] | null, b: number[] | null): boolean =>
@@ -107,22 +138,23 @@ function rechooseMidStage(state: LatencyBoundsState, stageBaseline: VersionMetri
   if (armed && !(small && grown)) return state;
   const next = boundsFrom(state);
   if (next === null || sameBounds(next, state.boundsMs)) return state;
-  return { ...state, boundsMs: next, previous: null, skipNext: true };
+  return { ...state, boundsMs: next, boundsReference: state.reference, previous: null, skipNext: true };
 }
 
+/** slowCounts follow requestedBounds: the baseline's at [0, slots), the canary's at [slots, 2 × slots). */
 const snapshot = (canary: VersionMetrics, baseline: VersionMetrics, slots: number): SlowSnapshot => {
-  const slow = (m: VersionMetrics): (number | null)[] =>
-    Array.from({ length: slots }, (_, k) => m.slowCounts?.[k] ?? null);
+  const slow = (m: VersionMetrics, offset: number): (number | null)[] =>
+    Array.from({ length: slots }, (_, k) => m.slowCounts?.[offset + k] ?? null);
   return {
     canaryRequests: canary.requests,
     baselineRequests: baseline.requests,
-    canarySlow: slow(canary),
-    baselineSlow: slow(baseline),
+    canarySlow: slow(canary, slots),
+    baselineSlow: slow(baseline, 0),
   };
 };
 
 /**
- * Adds one poll (cumulative per-stage metrics, slow counts at state.boundsMs), then offers the
+ * Adds one poll (cumulative per-stage metrics, slow counts at requestedBounds), then offers the
  * stage's baseline as a reference and arms or refines the bounds for the next poll.
  */
 export function updateLatencyBounds(

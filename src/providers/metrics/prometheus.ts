@@ -3,8 +3,9 @@ import type { PrometheusMetricsConfig } from '../../spec/providers';
 import { renderTemplate } from '../../spec/template';
 import { ConfigurationError, TransientError } from '../errors';
 import { describeFetchError } from '../http-json';
+import { type CumulativeBucket, slowCountsFromBuckets } from './cumulative-buckets';
 import type { MetricsProvider, MetricsWindow } from './types';
-import { assertVersion, describeEndpoint } from './values';
+import { assertVersion, describeEndpoint, finiteNumber } from './values';
 
 type QueryName = keyof PrometheusMetricsConfig['queries'];
 
@@ -59,21 +60,90 @@ export function singleValue(name: string, data: PrometheusAnswer['data']): numbe
 }
 
 /**
+ * Parses the latencyBuckets query's result: one series per `le` label, each a cumulative count of
+ * requests that took at most le (in the histogram's unit; × unitMs gives milliseconds). Every
+ * series must carry a numeric `le` (or "+Inf"), and each le may appear once: a query that is not
+ * aggregated by le is a configuration mistake.
+ */
+export function bucketValues(data: PrometheusAnswer['data'], unitMs: number): CumulativeBucket[] {
+  const where = 'metrics.queries.latencyBuckets';
+  if (data?.resultType !== 'vector') {
+    throw new ConfigurationError(
+      `${where} returned a ${String(data?.resultType)}; it must return an instant vector with one series per le`,
+    );
+  }
+  if (!Array.isArray(data.result))
+    throw new TransientError(`Prometheus answered a malformed vector for ${where}`);
+  const seen = new Set<number>();
+  return data.result.map((series: unknown) => {
+    const { metric, value } = (series ?? {}) as { metric?: Record<string, unknown>; value?: unknown };
+    const le = metric?.le;
+    if (typeof le !== 'string') {
+      throw new ConfigurationError(
+        `${where} returned a series without an le label (${JSON.stringify(metric ?? {})}); aggregate it with sum by (le) (...)`,
+      );
+    }
+    const edge = le.trim() === '+Inf' ? Infinity : finiteNumber(le);
+    if (edge === undefined) {
+      throw new ConfigurationError(
+        `${where} returned le=${JSON.stringify(le)}, which is not a number or +Inf`,
+      );
+    }
+    if (seen.has(edge)) {
+      throw new ConfigurationError(
+        `${where} returned several series for le=${JSON.stringify(le)}; aggregate it with sum by (le) (...)`,
+      );
+    }
+    seen.add(edge);
+    if (!Array.isArray(value) || typeof value[1] !== 'string') {
+      throw new TransientError(`Prometheus answered a malformed sample for ${where}`);
+    }
+    const count = Number(value[1]);
+    if (!Number.isFinite(count)) {
+      throw new TransientError(`Prometheus answered ${value[1]} for ${where} at le=${le}`);
+    }
+    // Edges like 0.0049 s × 1000 come out as 4.8999999999999995 ms; rounding to 12 significant
+    // digits puts them back on the edge, so a bound of exactly 4.9 ms is read at le=0.0049, not above.
+    const leMs = edge === Infinity ? Infinity : Number((edge * unitMs).toPrecision(12));
+    return { leMs, count };
+  });
+}
+
+/**
  * Reads per-version figures from Prometheus with one instant query per field, evaluated at the
  * end of the window over a range as long as the window. increase() and rate() extrapolate to the
  * range's edges, so counts are estimates: they are rounded, and may be off by a scrape's worth.
+ *
+ * When the window asks for latency bounds, one more query reads the histogram's cumulative
+ * buckets, and slowCounts are derived from them (slowCountsFromBuckets: each bound is counted at
+ * the smallest finite bucket edge at or above it; null above the last finite edge). A bound between
+ * two edges is thus read as "slower than the next edge above the bound": the same rule for both
+ * versions, so the comparison stays fair, but coarse buckets lose power; a bound above the last
+ * finite edge cannot be counted, and the latency check stays unarmed. Bucket counts come from
+ * increase() too, so they are extrapolated estimates, each series on its own: they are rounded and
+ * clamped to [0, requests] here, and the judge clamps each interval's 2×2 table again.
  */
 export class PrometheusMetricsProvider implements MetricsProvider {
   constructor(private readonly config: PrometheusMetricsConfig) {}
 
-  async versionMetrics(version: string, { sinceMs, untilMs }: MetricsWindow): Promise<VersionMetrics> {
+  async versionMetrics(
+    version: string,
+    { sinceMs, untilMs, latencyBoundsMs }: MetricsWindow,
+  ): Promise<VersionMetrics> {
     assertVersion(version);
     const atMs = untilMs ?? Date.now();
     const vars = { version, window: `${rangeSeconds(sinceMs, atMs, this.config.minRange)}s` };
+    const render = (name: QueryName) => renderTemplate(this.config.queries[name], vars);
     const names = ['requests', 'errors', 'p50Ms', 'p99Ms'] as const;
-    const [requests, errors, p50Ms, p99Ms] = await Promise.all(
-      names.map((name) => this.query(name, renderTemplate(this.config.queries[name], vars), atMs)),
-    );
+    const boundsMs = latencyBoundsMs ?? [];
+    const [[requests, errors, p50Ms, p99Ms], buckets] = await Promise.all([
+      Promise.all(names.map(async (name) => singleValue(name, await this.query(name, render(name), atMs)))),
+      boundsMs.length === 0
+        ? undefined
+        : this.query('latencyBuckets', render('latencyBuckets'), atMs).then((data) =>
+            bucketValues(data, this.config.bucketUnitMs),
+          ),
+    ]);
 
     const count = (name: QueryName, value: number | null | undefined): number => {
       if (value === null || value === undefined) return 0; // no series: nothing was served
@@ -83,16 +153,24 @@ export class PrometheusMetricsProvider implements MetricsProvider {
     const latency = (value: number | null | undefined): number | null =>
       value === null || value === undefined || !Number.isFinite(value) ? null : value;
 
-    return {
+    const requestCount = count('requests', requests);
+    const metrics: VersionMetrics = {
       version,
-      requests: count('requests', requests),
+      requests: requestCount,
       errors: count('errors', errors),
       p50Ms: latency(p50Ms),
       p99Ms: latency(p99Ms),
     };
+    if (buckets !== undefined) {
+      // No series at all: nothing was served (as for the requests query), so nothing was slow.
+      metrics.slowCounts =
+        buckets.length === 0 ? boundsMs.map(() => 0) : slowCountsFromBuckets(buckets, requestCount, boundsMs);
+    }
+    return metrics;
   }
 
-  private async query(name: QueryName, query: string, atMs: number): Promise<number | null> {
+  /** One instant query; returns its data, with Prometheus's and HTTP errors classified. */
+  private async query(name: QueryName, query: string, atMs: number): Promise<PrometheusAnswer['data']> {
     const base = this.config.url.endsWith('/') ? this.config.url : `${this.config.url}/`;
     const url = new URL('api/v1/query', base);
     url.searchParams.set('query', query);
@@ -133,6 +211,6 @@ export class PrometheusMetricsProvider implements MetricsProvider {
         `Prometheus query ${name} at ${endpoint} answered non-Prometheus JSON: ${text.slice(0, 200)}`,
       );
     }
-    return singleValue(name, answer.data);
+    return answer.data;
   }
 }

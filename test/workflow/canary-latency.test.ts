@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { CheckEvidence, Verdict } from '../../src/analysis/types';
+import { startCanary } from '../../src/client/rollouts';
+import type { CanarySpecInput } from '../../src/spec/canary';
+import type { Faults } from '../../src/demo/service';
+import type { Decision, RolloutResult } from '../../src/workflows/state';
+import { fastCanarySpec } from '../helpers/spec';
+import { sampleSplits, Stack } from '../helpers/stack';
+import { createTemporalEnv } from '../helpers/temporal';
+import { createWorker, uniqueTaskQueue } from '../helpers/worker';
+
+/** About 7 requests/s in all: the issue's low-traffic service. */
+const LOW_RPS = 7;
+
+const latencyOf = (verdict: unknown): CheckEvidence | undefined =>
+  (verdict as Verdict | undefined)?.checks.find((c) => c.name === 'latency');
+
+describe('latency-only regressions at low traffic (real dev server, router and services)', () => {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await createTemporalEnv();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  async function run(options: {
+    service: string;
+    v1: Partial<Faults>;
+    v2: Partial<Faults>;
+    /** Users before the rollout starts: what the stable version's latency reference is read from. */
+    warmupMs: number;
+    spec: (stack: Stack) => Partial<CanarySpecInput>;
+  }) {
+    const stack = await Stack.start(options.v2, options.v1);
+    const taskQueue = uniqueTaskQueue(options.service);
+    const worker = await createWorker(env, taskQueue);
+    stack.startUsers(LOW_RPS, 180_000);
+    const sampler = sampleSplits(stack);
+    try {
+      await new Promise((r) => setTimeout(r, options.warmupMs));
+      const spec = fastCanarySpec(stack, { service: options.service, ...options.spec(stack) });
+      const handle = await startCanary(env.client, spec, taskQueue);
+      const result = (await worker.runUntil(handle.result())) as RolloutResult;
+      const samples = sampler.stop();
+      await stack.traffic?.stop();
+      return { result, samples, split: await stack.split(), stats: await stack.stats() };
+    } finally {
+      sampler.stop();
+      await stack.close();
+    }
+  }
+
+  it('rolls back a canary 2× slower with no errors, on latency alone, at ~7 requests/s', async () => {
+    const { result, split, stats, samples } = await run({
+      service: 'slow-low-traffic',
+      v1: { latencyMs: 20 },
+      v2: { latencyMs: 40 },
+      warmupMs: 8000,
+      spec: () => ({
+        stages: [25, 50, 100],
+        monitoring: { window: '30s', interval: '2s', minCanaryRequests: 20, maxWindow: '60s' },
+      }),
+    });
+    assert.equal(result.outcome, 'rolled_back');
+    const rollback = result.state.decisions.find((d) => d.kind === 'rollback');
+    assert.ok(rollback);
+    assert.match(rollback.reason, /^latency: /);
+    const latency = latencyOf(rollback.evidence);
+    assert.equal(latency?.passed, false);
+    assert.ok((latency?.statistic ?? 0) >= (latency?.limit ?? Infinity));
+    // Armed before the canary served anyone: the reference came from v1's traffic before the rollout.
+    assert.match(latency?.note ?? '', /before the rollout/);
+    const errors = (rollback.evidence as Verdict).checks.find((c) => c.name === 'error-rate');
+    assert.equal(errors?.passed, true, 'no error evidence: latency alone rolled it back');
+    assert.equal(stats.versions.v2?.errors ?? 0, 0);
+    assert.deepEqual(split.weights, { stable: 100, canary: 0 });
+    assert.equal(split.stable?.version, 'v1');
+    assert.ok(
+      samples.every((s) => s.weights.canary <= 25),
+      'never past the first stage',
+    );
+  });
+
+  it('never passes a stage before the latency check is armed, and promotes a good canary at low traffic', async () => {
+    const { result, split } = await run({
+      service: 'unarmed-low-traffic',
+      v1: { latencyMs: 20 },
+      v2: { latencyMs: 20 },
+      // No traffic before the rollout: no reference, so the first poll's baseline must arm the test.
+      warmupMs: 0,
+      spec: () => ({
+        stages: [25, 50, 100],
+        monitoring: { window: '4s', interval: '1s', minCanaryRequests: 8, maxWindow: '40s' },
+      }),
+    });
+    assert.equal(result.outcome, 'promoted', result.state.details);
+    assert.equal(split.stable?.version, 'v2');
+    const advances = result.state.decisions.filter((d) => d.kind === 'advance');
+    assert.equal(advances.length, 2);
+    for (const advance of advances) {
+      const latency = latencyOf(advance.evidence);
+      assert.equal(latency?.passed, true, `advanced with latency ${JSON.stringify(latency)}`);
+      assert.equal(latency?.unarmed, undefined);
+    }
+    // At window end of stage 1 the latency test had not judged enough yet: the window was extended.
+    const unarmedExtend = result.state.decisions.find(
+      (d: Decision) => d.kind === 'extend' && d.stage === 0 && latencyOf(d.evidence)?.unarmed !== undefined,
+    );
+    assert.ok(
+      unarmedExtend,
+      `an extension while latency was unarmed: ${result.state.decisions.map((d) => `${d.kind}: ${d.reason}`).join('\n')}`,
+    );
+  });
+
+  it('never passes when the metrics source counts no slow requests: onInconclusive applies', async () => {
+    const { result, split, samples } = await run({
+      service: 'no-latency-data',
+      v1: { latencyMs: 20 },
+      v2: { latencyMs: 20 },
+      warmupMs: 3000,
+      spec: (stack) => ({
+        stages: [25, 100],
+        monitoring: {
+          window: '3s',
+          interval: '1s',
+          minCanaryRequests: 5,
+          maxWindow: '6s',
+          onInconclusive: 'rollback',
+        },
+        // A real JSON endpoint (the router's own admin API) read through the http provider, with no
+        // latency fields: requests and errors only.
+        metrics: {
+          provider: 'http',
+          url: `${stack.router.adminUrl}/admin/metrics?version={{version}}&sinceMs={{sinceMs}}&untilMs={{untilMs}}`,
+          fields: { requests: '$.requests', errors: '$.errors', p50Ms: '$.p50Ms', p99Ms: '$.p99Ms' },
+        },
+      }),
+    });
+    assert.equal(result.outcome, 'rolled_back');
+    const rollback = result.state.decisions.find((d) => d.kind === 'rollback');
+    assert.match(
+      rollback?.reason ?? '',
+      /still inconclusive .*latency check unarmed: the metrics source reports no slow-request counts/,
+    );
+    assert.ok(!result.state.decisions.some((d) => d.kind === 'advance'));
+    assert.deepEqual(split.weights, { stable: 100, canary: 0 });
+    assert.ok(samples.every((s) => s.weights.canary <= 25));
+  });
+});
