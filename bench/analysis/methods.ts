@@ -81,7 +81,8 @@ export function sequentialMethod(
         ratio: DEFAULT_ANALYSIS.latencyToleranceRatio,
         ms: DEFAULT_ANALYSIS.latencyToleranceMs,
       };
-      const bounds = revision === 2 && state.latencyBounds ? requestedBounds(state.latencyBounds, tolerance) : null;
+      const bounds =
+        revision === 2 && state.latencyBounds ? requestedBounds(state.latencyBounds, tolerance) : null;
       const slowerThan = revision === 1 ? state.slowThresholdMs : null;
       const judged = judgeSequential({
         state,

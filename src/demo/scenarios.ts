@@ -22,6 +22,11 @@ export interface Scenario {
   strategy: 'canary' | 'blue-green';
   description: string;
   expected: Outcome;
+  /**
+   * When users start to be hurt by the new version: its first failed request, or (for a latency
+   * regression, where every request it serves is slow) its first request.
+   */
+  harmFrom?: 'first-error' | 'first-request';
   start(ctx: ScenarioContext): Promise<WorkflowHandle>;
   /** Called on every state change: the demo's chance to break things on purpose. */
   onState?(state: RolloutState, ctx: ScenarioContext): Promise<void>;
@@ -50,12 +55,14 @@ function canary(
   description: string,
   expected: Outcome,
   faults: Record<string, string>,
+  harmFrom: Scenario['harmFrom'] = 'first-error',
 ): Scenario {
   return {
     name,
     strategy: 'canary',
     description,
     expected,
+    harmFrom,
     start: (ctx) =>
       startCanary(
         ctx.client,
@@ -132,6 +139,13 @@ export const SCENARIOS: readonly Scenario[] = [
   canary('bad', 'canary v2 answers 30% of requests with 500: it must roll back by itself', 'rolled_back', {
     FAULT_ERROR_RATE: '0.3',
   }),
+  canary(
+    'slow',
+    'canary v2 adds 300 ms to every request and returns no errors: latency alone must roll it back',
+    'rolled_back',
+    { FAULT_LATENCY_MS: '300' },
+    'first-request',
+  ),
   canary('good', 'canary v2 is healthy: it must be promoted stage by stage', 'promoted', {}),
   blueGreen('bluegreen-smoke', 'green fails its smoke test: no user request may ever reach it', 'failed', {
     FAULT_FAIL_SMOKE: '1',

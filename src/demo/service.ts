@@ -6,6 +6,9 @@ import { VERSION_PATTERN } from '../router/split-schema';
 import { applyFaults, DEFAULT_FAULTS, type Faults, faultsPatchSchema, formatIssues } from './faults';
 import { createServiceMetrics } from './metrics';
 
+/** How long a closing service keeps answering the requests it already holds. */
+const DRAIN_MS = 5000;
+
 export type { Faults } from './faults';
 
 export interface DemoServiceHandle {
@@ -31,7 +34,8 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
     throw new Error(`invalid version ${JSON.stringify(version)}: must match ${VERSION_PATTERN.source}`);
   }
   let faults = applyFaults(DEFAULT_FAULTS, faultsPatchSchema.parse(opts.faults ?? {}));
-  // Injected delays can be long; closing must not wait for them.
+  // Injected delays can be long: closing lets requests in flight finish (a retired version must not
+  // fail the users it was still answering), but gives up on them after DRAIN_MS.
   const shutdown = new AbortController();
   // Every delayed request listens on this signal; many concurrent ones are expected, not a leak.
   setMaxListeners(0, shutdown.signal);
@@ -46,7 +50,15 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
   app.addHook('onResponse', async (request, reply) => {
     metrics.observe(request.url.split('?', 1)[0] as string, reply.statusCode, reply.elapsedTime / 1000);
   });
-  app.addHook('preClose', async () => shutdown.abort());
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+    setTimeout(() => shutdown.abort(), DRAIN_MS).unref();
+  });
+  // While draining, every answer closes its connection: an idle keep-alive socket would hold close().
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) void reply.header('connection', 'close');
+  });
 
   app.get('/metrics', async (_request, reply) =>
     reply.header('content-type', metrics.contentType).send(await metrics.render()),

@@ -2,7 +2,10 @@ import type { RolloutResult } from '../workflows/state';
 import type { TrafficReport } from './traffic';
 
 export interface RouterStatsView {
-  versions: Record<string, { requests: number; errors: number; firstErrorAt: number | null }>;
+  versions: Record<
+    string,
+    { requests: number; errors: number; firstErrorAt: number | null; firstRequestAt?: number | null }
+  >;
   splitHistory: {
     at: number;
     stableVersion: string | null;
@@ -41,9 +44,17 @@ export function trafficFromRouter(split: RouterSplitView): Record<string, number
   return traffic;
 }
 
-/** From the new version's first failed request to the first moment the router gave it 0%. */
-export function secondsToRollback(stats: RouterStatsView, newVersion: string): number | null {
-  const firstError = stats.versions[newVersion]?.firstErrorAt;
+/**
+ * From the new version's first failed request (or, for a latency regression, its first request:
+ * every one it serves is slow) to the first moment the router gave it 0%.
+ */
+export function secondsToRollback(
+  stats: RouterStatsView,
+  newVersion: string,
+  harmFrom: 'first-error' | 'first-request' = 'first-error',
+): number | null {
+  const seen = stats.versions[newVersion];
+  const firstError = harmFrom === 'first-request' ? seen?.firstRequestAt : seen?.firstErrorAt;
   if (firstError === null || firstError === undefined) return null;
   const back = stats.splitHistory.find(
     (h) =>
@@ -55,7 +66,12 @@ export function secondsToRollback(stats: RouterStatsView, newVersion: string): n
 }
 
 export function summarize(
-  scenario: { name: string; strategy: 'canary' | 'blue-green'; expected: string },
+  scenario: {
+    name: string;
+    strategy: 'canary' | 'blue-green';
+    expected: string;
+    harmFrom?: 'first-error' | 'first-request';
+  },
   workflowId: string,
   result: RolloutResult,
   stats: RouterStatsView,
@@ -73,7 +89,8 @@ export function summarize(
     workflowId,
     failedRequestsOnNewVersion: stats.versions[newVersion]?.errors ?? 0,
     requestsOnNewVersion: stats.versions[newVersion]?.requests ?? 0,
-    secondsToRollback: result.outcome === 'promoted' ? null : secondsToRollback(stats, newVersion),
+    secondsToRollback:
+      result.outcome === 'promoted' ? null : secondsToRollback(stats, newVersion, scenario.harmFrom),
     finalTraffic: trafficFromRouter(split),
     userRequests: users.sent,
     userFailures,

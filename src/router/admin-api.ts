@@ -24,10 +24,12 @@ const metricsQuerySchema = z
     sinceMs: epochMs,
     untilMs: epochMs.optional(),
     // Requests slower than this are counted separately, for the sequential latency test.
+    // Empty is absent: a URL template with {{slowerThanMs}} renders it empty when there is no bound.
     slowerThanMs: z
       .string()
       .regex(MILLISECONDS, 'must be milliseconds')
       .transform((value) => Number(value))
+      .or(z.literal('').transform(() => undefined))
       .optional(),
     // Several bounds at once, comma-separated: slowCounts[i] counts requests slower than boundsMs[i].
     boundsMs: z

@@ -299,6 +299,23 @@ describe('router with demo services', () => {
     assert.equal(slow2.slowRequests, slow2.requests, 'every 100 ms request is slower than 60 ms');
     assert.equal(slow1.slowRequests, 0);
 
+    // Revision 2 asks for several bounds at once; slowCounts follow boundsMs.
+    const boundsUrl = (version: string, bounds: string) =>
+      `${router.adminUrl}/admin/metrics?version=${version}&sinceMs=${sinceMs}&boundsMs=${bounds}`;
+    const multi2 = (await call<MetricsBody & { slowCounts: number[] }>(boundsUrl('v2', '60,5000'))).body;
+    const multi1 = (await call<MetricsBody & { slowCounts: number[] }>(boundsUrl('v1', '60,5000'))).body;
+    assert.deepEqual(multi2.slowCounts, [multi2.requests, 0]);
+    assert.deepEqual(multi1.slowCounts, [0, 0]);
+    const tooMany = await call(boundsUrl('v1', '1,2,3,4,5,6,7,8,9'));
+    assert.equal(tooMany.status, 400);
+    assert.equal((await call(boundsUrl('v1', '1,x'))).status, 400);
+    // An empty slowerThanMs (a URL template's {{slowerThanMs}} with no bound) is no bound at all.
+    const noBound = await call<MetricsBody & { slowRequests?: number }>(
+      `${router.adminUrl}/admin/metrics?version=v1&sinceMs=${sinceMs}&slowerThanMs=`,
+    );
+    assert.equal(noBound.status, 200);
+    assert.equal(noBound.body.slowRequests, undefined);
+
     const future = Date.now() + 5000;
     const empty = (await call<MetricsBody>(`${router.adminUrl}/admin/metrics?version=v2&sinceMs=${future}`))
       .body;

@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { CheckEvidence, Verdict } from '../../src/analysis/types';
-import { startCanary } from '../../src/client/rollouts';
-import type { CanarySpecInput } from '../../src/spec/canary';
-import type { Faults } from '../../src/demo/service';
-import type { Decision, RolloutResult } from '../../src/workflows/state';
-import { fastCanarySpec } from '../helpers/spec';
-import { sampleSplits, Stack } from '../helpers/stack';
+import type { Verdict } from '../../src/analysis/types';
+import type { Decision } from '../../src/workflows/state';
+import { latencyCheckOf, type LatencyCanaryOptions, runLatencyCanary } from '../helpers/latency-canary';
 import { createTemporalEnv } from '../helpers/temporal';
-import { createWorker, uniqueTaskQueue } from '../helpers/worker';
 
 /** About 7 requests/s in all: the issue's low-traffic service. */
 const LOW_RPS = 7;
-
-const latencyOf = (verdict: unknown): CheckEvidence | undefined =>
-  (verdict as Verdict | undefined)?.checks.find((c) => c.name === 'latency');
 
 describe('latency-only regressions at low traffic (real dev server, router and services)', () => {
   let env: TestWorkflowEnvironment;
@@ -26,32 +18,8 @@ describe('latency-only regressions at low traffic (real dev server, router and s
     await env?.teardown();
   });
 
-  async function run(options: {
-    service: string;
-    v1: Partial<Faults>;
-    v2: Partial<Faults>;
-    /** Users before the rollout starts: what the stable version's latency reference is read from. */
-    warmupMs: number;
-    spec: (stack: Stack) => Partial<CanarySpecInput>;
-  }) {
-    const stack = await Stack.start(options.v2, options.v1);
-    const taskQueue = uniqueTaskQueue(options.service);
-    const worker = await createWorker(env, taskQueue);
-    stack.startUsers(LOW_RPS, 180_000);
-    const sampler = sampleSplits(stack);
-    try {
-      await new Promise((r) => setTimeout(r, options.warmupMs));
-      const spec = fastCanarySpec(stack, { service: options.service, ...options.spec(stack) });
-      const handle = await startCanary(env.client, spec, taskQueue);
-      const result = (await worker.runUntil(handle.result())) as RolloutResult;
-      const samples = sampler.stop();
-      await stack.traffic?.stop();
-      return { result, samples, split: await stack.split(), stats: await stack.stats() };
-    } finally {
-      sampler.stop();
-      await stack.close();
-    }
-  }
+  const run = (options: Omit<LatencyCanaryOptions, 'rps'>) =>
+    runLatencyCanary(env, { rps: LOW_RPS, ...options });
 
   it('rolls back a canary 2× slower with no errors, on latency alone, at ~7 requests/s', async () => {
     const { result, split, stats, samples } = await run({
@@ -68,7 +36,7 @@ describe('latency-only regressions at low traffic (real dev server, router and s
     const rollback = result.state.decisions.find((d) => d.kind === 'rollback');
     assert.ok(rollback);
     assert.match(rollback.reason, /^latency: /);
-    const latency = latencyOf(rollback.evidence);
+    const latency = latencyCheckOf(rollback.evidence);
     assert.equal(latency?.passed, false);
     assert.ok((latency?.statistic ?? 0) >= (latency?.limit ?? Infinity));
     // Armed before the canary served anyone: the reference came from v1's traffic before the rollout.
@@ -101,13 +69,14 @@ describe('latency-only regressions at low traffic (real dev server, router and s
     const advances = result.state.decisions.filter((d) => d.kind === 'advance');
     assert.equal(advances.length, 2);
     for (const advance of advances) {
-      const latency = latencyOf(advance.evidence);
+      const latency = latencyCheckOf(advance.evidence);
       assert.equal(latency?.passed, true, `advanced with latency ${JSON.stringify(latency)}`);
       assert.equal(latency?.unarmed, undefined);
     }
     // At window end of stage 1 the latency test had not judged enough yet: the window was extended.
     const unarmedExtend = result.state.decisions.find(
-      (d: Decision) => d.kind === 'extend' && d.stage === 0 && latencyOf(d.evidence)?.unarmed !== undefined,
+      (d: Decision) =>
+        d.kind === 'extend' && d.stage === 0 && latencyCheckOf(d.evidence)?.unarmed !== undefined,
     );
     assert.ok(
       unarmedExtend,
