@@ -22,8 +22,12 @@ export function renderState(state: RolloutState, recentDecisions = 5): string {
       `  window ${Math.round(w.elapsedMs / 1000)}s of ${Math.round(w.requiredMs / 1000)}s (max ${Math.round(w.maxMs / 1000)}s), ${w.polls} polls`,
     );
   }
-  if (state.lastVerdict)
+  if (state.lastVerdict) {
     lines.push(`  last verdict: ${state.lastVerdict.result}: ${state.lastVerdict.summary}`);
+    // A check that cannot judge yet holds every pass back: say which, and what it waits for.
+    for (const check of state.lastVerdict.checks)
+      if (check.unarmed !== undefined) lines.push(`  unarmed: ${check.name}: ${check.unarmed}`);
+  }
   if (state.outcome)
     lines.push(`  outcome: ${state.outcome}${state.abortReason ? ` (${state.abortReason})` : ''}`);
   lines.push('  decisions:');

@@ -14,6 +14,16 @@ export interface StateSeed {
 
 export function initialState(spec: StateSeed): RolloutState {
   const now = nowIso();
+  const decisions: RolloutState['decisions'] = [];
+  if (spec.analysis.latency === 'off') {
+    decisions.push({
+      at: now,
+      kind: 'config',
+      stage: null,
+      weight: 0,
+      reason: 'latency is not judged: analysis.latency is off in the spec, so stages pass on errors alone',
+    });
+  }
   return {
     service: spec.service,
     strategy: spec.strategy,
@@ -31,7 +41,7 @@ export function initialState(spec: StateSeed): RolloutState {
     recentVerdicts: [],
     verdictCount: 0,
     analysis: initialAnalysisState(spec.analysis),
-    decisions: [],
+    decisions,
     abortReason: null,
     outcome: null,
     details: '',

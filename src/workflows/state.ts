@@ -37,7 +37,9 @@ export type DecisionKind =
   | 'promote'
   | 'promote-request'
   | 'retire'
-  | 'error';
+  | 'error'
+  /** A choice in the spec that changes what is judged (analysis.latency: off). */
+  | 'config';
 
 /** One thing the rollout decided, with the numbers that made it decide so. */
 export interface Decision {

@@ -311,3 +311,20 @@ describe('latency is always judged (revision 2)', () => {
     assert.ok(falseRollbacks / runs <= config.alpha / 2, `${falseRollbacks} of ${runs}`);
   });
 });
+
+describe('analysis.latency: off is recorded in the state', () => {
+  test('as a config decision before anything else, so status and the Web UI show it', async () => {
+    const { initialState } = await import('../../src/workflows/initial-state');
+    const seed = {
+      service: 'checkout',
+      strategy: 'canary' as const,
+      stableVersion: 'v1',
+      canaryVersion: 'v2',
+      stageWeights: [100],
+    };
+    const off = initialState({ ...seed, analysis: { ...config, latency: 'off' } });
+    assert.equal(off.decisions[0]?.kind, 'config');
+    assert.match(off.decisions[0]?.reason ?? '', /analysis\.latency is off/);
+    assert.deepEqual(initialState({ ...seed, analysis: config }).decisions, []);
+  });
+});

@@ -101,6 +101,34 @@ describe('renderState', () => {
     );
   });
 
+  test('names every unarmed check and what it waits for', () => {
+    const base = makeState().lastVerdict!;
+    const waiting = renderState(
+      makeState({
+        lastVerdict: {
+          ...base,
+          checks: [
+            { name: 'error-rate', canary: 0, baseline: 0, limit: 200, passed: true, note: '' },
+            {
+              name: 'latency',
+              canary: 20,
+              baseline: 20,
+              limit: 200,
+              passed: null,
+              note: '',
+              unarmed: '12 of 100 canary requests judged for latency this stage',
+            },
+          ],
+        },
+      }),
+    ).split('\n');
+    assert.deepEqual(
+      waiting.filter((l) => l.startsWith('  unarmed:')),
+      ['  unarmed: latency: 12 of 100 canary requests judged for latency this stage'],
+    );
+    assert.ok(!lines.some((l) => l.startsWith('  unarmed:')), 'nothing when every check is armed');
+  });
+
   test('shows only the last 5 decisions by default, oldest first', () => {
     const start = lines.indexOf('  decisions:');
     assert.notEqual(start, -1, text);
