@@ -11,6 +11,7 @@ import { initialSequentialState, judgeSequential, startStage } from '../../src/a
 import { intervalLogLR, logFactorial, ODDS_RATIOS } from '../../src/analysis/sequential/odds-ratio-test';
 import type { CheckEvidence, Verdict, VersionMetrics } from '../../src/analysis/types';
 import { type AnalysisConfig, DEFAULT_ANALYSIS } from '../../src/spec/analysis';
+import { initialState } from '../../src/workflows/initial-state';
 
 const config: AnalysisConfig = DEFAULT_ANALYSIS;
 const tolerance = { ratio: config.latencyToleranceRatio, ms: config.latencyToleranceMs };
@@ -313,8 +314,7 @@ describe('latency is always judged (revision 2)', () => {
 });
 
 describe('analysis.latency: off is recorded in the state', () => {
-  test('as a config decision before anything else, so status and the Web UI show it', async () => {
-    const { initialState } = await import('../../src/workflows/initial-state');
+  test('as a config decision before anything else, so status and the Web UI show it', () => {
     const seed = {
       service: 'checkout',
       strategy: 'canary' as const,
