@@ -1,4 +1,5 @@
 import type { AnalysisConfig } from '../spec/analysis';
+import type { AnalysisRevision } from './revision';
 import { judgeThreshold } from './threshold';
 import type { CheckEvidence, Verdict, VersionMetrics } from './types';
 
@@ -15,6 +16,8 @@ export interface PostSwitchInput {
   config: AnalysisConfig;
   limits: PostSwitchLimits;
   minRequests: number;
+  /** 2: an unarmed p99 check keeps the window inconclusive (see revision.ts). */
+  revision?: AnalysisRevision;
 }
 
 /**
@@ -27,8 +30,15 @@ export function judgePostSwitch({
   config,
   limits,
   minRequests,
+  revision,
 }: PostSwitchInput): Verdict {
-  const relative = judgeThreshold({ canary: current, baseline, config, minCanaryRequests: minRequests });
+  const relative = judgeThreshold({
+    canary: current,
+    baseline,
+    config,
+    minCanaryRequests: minRequests,
+    ...(revision === undefined ? {} : { revision }),
+  });
   const enough = current.requests >= minRequests;
   const errorRate = current.requests > 0 ? current.errors / current.requests : 0;
   const absolute: CheckEvidence[] = [

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkLatencyData } from './latency-data';
 import { duration } from './duration';
 import { resolveMonitoring } from './monitoring';
 import { httpUrl, serviceName, versionName } from './patterns';
@@ -55,6 +56,7 @@ export const blueGreenSpecSchema = z
   .superRefine(
     (spec, ctx) => {
       const doc = spec as Partial<typeof spec> | undefined;
+      checkLatencyData(doc, ctx);
       const blue = doc?.environments?.blue?.targets ?? [];
       const green = new Set(doc?.environments?.green?.targets ?? []);
       if (blue.some((t) => green.has(t))) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkLatencyData } from './latency-data';
 import { duration } from './duration';
 import { resolveMetricsConfig } from './providers';
 import { resolveMonitoring } from './monitoring';
@@ -72,6 +73,7 @@ export const canarySpecSchema = z
           message: 'must differ from stable.version',
         });
       }
+      checkLatencyData(doc, ctx);
       const interval = doc?.monitoring?.interval;
       if (interval === undefined || !Array.isArray(doc?.stages)) return;
       doc.stages.forEach((stage, i) => {

@@ -502,3 +502,40 @@ describe('monitoring interval defaults and limits', () => {
     assert.match(issue!.message, /monitoring.interval/);
   });
 });
+
+describe('a metrics source that can never judge latency is refused up front', () => {
+  const http = (fields: Record<string, string>, url = 'http://m.internal/stats?v={{version}}') => ({
+    provider: 'http',
+    url,
+    fields: { requests: '$.requests', errors: '$.errors', ...fields },
+  });
+
+  test('sequential: an http provider without slow counts, naming the two ways out', () => {
+    const [issue] = assertRejectedAt({ ...minimal, metrics: http({}) }, ['metrics.fields']);
+    assert.match(
+      issue!.message,
+      /fields\.slowRequests or fields\.latencyHistogram, or analysis\.latency: off/,
+    );
+  });
+
+  test('threshold: an http provider without p99', () => {
+    assertRejectedAt({ ...minimal, analysis: { mode: 'threshold' }, metrics: http({}) }, [
+      'metrics.fields.p99Ms',
+    ]);
+  });
+
+  test('accepted with a histogram, with slowRequests, or with latency: off (recorded as such)', () => {
+    parseCanarySpec({ ...minimal, metrics: http({ latencyHistogram: '$.buckets' }) });
+    parseCanarySpec({
+      ...minimal,
+      metrics: http(
+        { slowRequests: '$.slow' },
+        'http://m.internal/stats?v={{version}}&slower={{slowerThanMs}}',
+      ),
+    });
+    const off = parseCanarySpec({ ...minimal, analysis: { latency: 'off' }, metrics: http({}) });
+    assert.equal(off.analysis.latency, 'off');
+    // YAML 1.1 users write `latency: false`; it means off too.
+    assert.equal(parseCanarySpec({ ...minimal, analysis: { latency: false } }).analysis.latency, 'off');
+  });
+});

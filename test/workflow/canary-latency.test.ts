@@ -99,12 +99,18 @@ describe('latency-only regressions at low traffic (real dev server, router and s
           maxWindow: '6s',
           onInconclusive: 'rollback',
         },
-        // A real JSON endpoint (the router's own admin API) read through the http provider, with no
-        // latency fields: requests and errors only.
+        // A real JSON endpoint (the router's own admin API) read through the http provider, whose
+        // slowRequests path names a field the endpoint never has: no slow counts, ever.
         metrics: {
           provider: 'http',
-          url: `${stack.router.adminUrl}/admin/metrics?version={{version}}&sinceMs={{sinceMs}}&untilMs={{untilMs}}`,
-          fields: { requests: '$.requests', errors: '$.errors', p50Ms: '$.p50Ms', p99Ms: '$.p99Ms' },
+          url: `${stack.router.adminUrl}/admin/metrics?version={{version}}&sinceMs={{sinceMs}}&untilMs={{untilMs}}&slowerThanMs={{slowerThanMs}}`,
+          fields: {
+            requests: '$.requests',
+            errors: '$.errors',
+            p50Ms: '$.p50Ms',
+            p99Ms: '$.p99Ms',
+            slowRequests: '$.noSuchField',
+          },
         },
       }),
     });
