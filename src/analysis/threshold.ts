@@ -36,21 +36,14 @@ export const MIN_REQUESTS_FOR_P99 = 100;
 
 function latencyCheck({ canary, baseline, config, revision }: ThresholdInput): CheckEvidence {
   const current = (revision ?? CURRENT_REVISION) === 2;
-  if (current && config.latency === 'off') {
-    return {
-      name: 'p99-latency',
-      canary: canary.p99Ms,
-      baseline: baseline.p99Ms,
-      limit: null,
-      passed: null,
-      note: 'not judged: analysis.latency is off in the spec',
-    };
-  }
+  const off = current && config.latency === 'off';
   const thin = Math.min(canary.requests, baseline.requests) < MIN_REQUESTS_FOR_P99;
-  if (canary.p99Ms === null || baseline.p99Ms === null || thin) {
-    const note = thin
-      ? `p99 needs ${MIN_REQUESTS_FOR_P99} requests on both sides`
-      : 'no latency data from the metrics source';
+  if (off || canary.p99Ms === null || baseline.p99Ms === null || thin) {
+    const note = off
+      ? 'not judged: analysis.latency is off in the spec'
+      : thin
+        ? `p99 needs ${MIN_REQUESTS_FOR_P99} requests on both sides`
+        : 'no latency data from the metrics source';
     return {
       name: 'p99-latency',
       canary: canary.p99Ms,
@@ -58,7 +51,7 @@ function latencyCheck({ canary, baseline, config, revision }: ThresholdInput): C
       limit: null,
       passed: null,
       note,
-      ...(current ? { unarmed: note } : {}),
+      ...(current && !off ? { unarmed: note } : {}),
     };
   }
   const limit = Math.max(baseline.p99Ms * config.maxP99Ratio, baseline.p99Ms + config.minP99DeltaMs);

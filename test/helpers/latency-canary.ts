@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { CheckEvidence, Verdict } from '../../src/analysis/types';
 import { startCanary } from '../../src/client/rollouts';
@@ -43,4 +44,26 @@ export async function runLatencyCanary(env: TestWorkflowEnvironment, options: La
     sampler.stop();
     await stack.close();
   }
+}
+
+type Run = Awaited<ReturnType<typeof runLatencyCanary>>;
+
+/** A canary 2× slower than stable, no errors: rolled back on latency alone, and never past stage 1. */
+export function assertRolledBackOnLatency({ result, split, stats, samples }: Run): void {
+  assert.equal(result.outcome, 'rolled_back', result.state.details);
+  const rollback = result.state.decisions.find((d) => d.kind === 'rollback');
+  assert.ok(rollback);
+  assert.match(rollback.reason, /^latency: /);
+  const latency = latencyCheckOf(rollback.evidence);
+  assert.equal(latency?.passed, false);
+  assert.ok((latency?.statistic ?? 0) >= (latency?.limit ?? Infinity));
+  const errors = (rollback.evidence as Verdict).checks.find((c) => c.name === 'error-rate');
+  assert.equal(errors?.passed, true, 'no error evidence: latency alone rolled it back');
+  assert.equal(stats.versions.v2?.errors ?? 0, 0);
+  assert.deepEqual(split.weights, { stable: 100, canary: 0 });
+  assert.equal(split.stable?.version, 'v1');
+  assert.ok(
+    samples.every((s) => s.weights.canary <= 25),
+    'never past the first stage',
+  );
 }

@@ -2,32 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Verdict } from '../../src/analysis/types';
-import { latencyCheckOf, runLatencyCanary } from '../helpers/latency-canary';
+import { assertRolledBackOnLatency, runLatencyCanary } from '../helpers/latency-canary';
 import { type PrometheusHandle, startPrometheus } from '../helpers/prometheus';
 import type { Stack } from '../helpers/stack';
 import { createTemporalEnv } from '../helpers/temporal';
-
-type Run = Awaited<ReturnType<typeof runLatencyCanary>>;
-
-/** A canary 2× slower than stable, no errors: rolled back on latency alone, and never past stage 1. */
-function assertRolledBackOnLatency({ result, split, stats, samples }: Run): void {
-  assert.equal(result.outcome, 'rolled_back', result.state.details);
-  const rollback = result.state.decisions.find((d) => d.kind === 'rollback');
-  assert.ok(rollback);
-  assert.match(rollback.reason, /^latency: /);
-  const latency = latencyCheckOf(rollback.evidence);
-  assert.equal(latency?.passed, false);
-  assert.ok((latency?.statistic ?? 0) >= (latency?.limit ?? Infinity));
-  const errors = (rollback.evidence as Verdict).checks.find((c) => c.name === 'error-rate');
-  assert.equal(errors?.passed, true, 'no error evidence: latency alone rolled it back');
-  assert.equal(stats.versions.v2?.errors ?? 0, 0);
-  assert.deepEqual(split.weights, { stable: 100, canary: 0 });
-  assert.equal(split.stable?.version, 'v1');
-  assert.ok(
-    samples.every((s) => s.weights.canary <= 25),
-    'never past the first stage',
-  );
-}
 
 const stages = { stages: [25, 50, 100] };
 

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Verdict } from '../../src/analysis/types';
 import type { Decision } from '../../src/workflows/state';
-import { latencyCheckOf, type LatencyCanaryOptions, runLatencyCanary } from '../helpers/latency-canary';
+import {
+  assertRolledBackOnLatency,
+  latencyCheckOf,
+  type LatencyCanaryOptions,
+  runLatencyCanary,
+} from '../helpers/latency-canary';
 import { createTemporalEnv } from '../helpers/temporal';
 
 /** About 7 requests/s in all: the issue's low-traffic service. */
@@ -22,7 +26,7 @@ describe('latency-only regressions at low traffic (real dev server, router and s
     runLatencyCanary(env, { rps: LOW_RPS, ...options });
 
   it('rolls back a canary 2× slower with no errors, on latency alone, at ~7 requests/s', async () => {
-    const { result, split, stats, samples } = await run({
+    const run7 = await run({
       service: 'slow-low-traffic',
       v1: { latencyMs: 20 },
       v2: { latencyMs: 40 },
@@ -32,24 +36,10 @@ describe('latency-only regressions at low traffic (real dev server, router and s
         monitoring: { window: '30s', interval: '2s', minCanaryRequests: 20, maxWindow: '60s' },
       }),
     });
-    assert.equal(result.outcome, 'rolled_back');
-    const rollback = result.state.decisions.find((d) => d.kind === 'rollback');
-    assert.ok(rollback);
-    assert.match(rollback.reason, /^latency: /);
-    const latency = latencyCheckOf(rollback.evidence);
-    assert.equal(latency?.passed, false);
-    assert.ok((latency?.statistic ?? 0) >= (latency?.limit ?? Infinity));
+    assertRolledBackOnLatency(run7);
     // Armed before the canary served anyone: the reference came from v1's traffic before the rollout.
-    assert.match(latency?.note ?? '', /before the rollout/);
-    const errors = (rollback.evidence as Verdict).checks.find((c) => c.name === 'error-rate');
-    assert.equal(errors?.passed, true, 'no error evidence: latency alone rolled it back');
-    assert.equal(stats.versions.v2?.errors ?? 0, 0);
-    assert.deepEqual(split.weights, { stable: 100, canary: 0 });
-    assert.equal(split.stable?.version, 'v1');
-    assert.ok(
-      samples.every((s) => s.weights.canary <= 25),
-      'never past the first stage',
-    );
+    const rollback = run7.result.state.decisions.find((d) => d.kind === 'rollback');
+    assert.match(latencyCheckOf(rollback?.evidence)?.note ?? '', /before the rollout/);
   });
 
   it('never passes a stage before the latency check is armed, and promotes a good canary at low traffic', async () => {
