@@ -1,5 +1,4 @@
 import type { AnalysisConfig } from '../spec/analysis';
-import type { AnalysisRevision } from './revision';
 import { judgeThreshold } from './threshold';
 import type { CheckEvidence, Verdict, VersionMetrics } from './types';
 
@@ -16,8 +15,6 @@ export interface PostSwitchInput {
   config: AnalysisConfig;
   limits: PostSwitchLimits;
   minRequests: number;
-  /** 2: an unarmed p99 check keeps the window inconclusive (see revision.ts). */
-  revision?: AnalysisRevision;
 }
 
 /**
@@ -30,14 +27,16 @@ export function judgePostSwitch({
   config,
   limits,
   minRequests,
-  revision,
 }: PostSwitchInput): Verdict {
+  // The switch has happened: a p99 comparison still short of data does not hold it (the absolute
+  // limits and the error rate keep guarding). Latency is judged before the switch, in the
+  // validation slice, where the old environment serves beside the new one.
   const relative = judgeThreshold({
     canary: current,
     baseline,
     config,
     minCanaryRequests: minRequests,
-    ...(revision === undefined ? {} : { revision }),
+    unarmedLatencyBlocks: false,
   });
   const enough = current.requests >= minRequests;
   const errorRate = current.requests > 0 ? current.errors / current.requests : 0;

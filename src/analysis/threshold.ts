@@ -11,6 +11,8 @@ export interface ThresholdInput {
   minCanaryRequests: number;
   /** 1: a p99 check without data did not block a pass (older histories replay so); 2: it does. */
   revision?: AnalysisRevision;
+  /** Whether an unarmed p99 check keeps the verdict inconclusive; default: yes from revision 2. */
+  unarmedLatencyBlocks?: boolean;
 }
 
 const rate = (m: VersionMetrics): number => (m.requests > 0 ? m.errors / m.requests : 0);
@@ -34,9 +36,16 @@ function errorRateCheck({ canary, baseline, config }: ThresholdInput): CheckEvid
 /** Below this many requests a "p99" is just the slowest request: one GC pause would fail a canary. */
 export const MIN_REQUESTS_FOR_P99 = 100;
 
-function latencyCheck({ canary, baseline, config, revision }: ThresholdInput): CheckEvidence {
-  const current = (revision ?? CURRENT_REVISION) === 2;
-  const off = current && config.latency === 'off';
+function latencyCheck({
+  canary,
+  baseline,
+  config,
+  revision,
+  unarmedLatencyBlocks,
+}: ThresholdInput): CheckEvidence {
+  const blocks = (revision ?? CURRENT_REVISION) === 2 && unarmedLatencyBlocks !== false;
+  // Specs from before the field existed have no `latency`: only a new spec can turn it off.
+  const off = config.latency === 'off';
   const thin = Math.min(canary.requests, baseline.requests) < MIN_REQUESTS_FOR_P99;
   if (off || canary.p99Ms === null || baseline.p99Ms === null || thin) {
     const note = off
@@ -51,7 +60,7 @@ function latencyCheck({ canary, baseline, config, revision }: ThresholdInput): C
       limit: null,
       passed: null,
       note,
-      ...(current && !off ? { unarmed: note } : {}),
+      ...(blocks && !off ? { unarmed: note } : {}),
     };
   }
   const limit = Math.max(baseline.p99Ms * config.maxP99Ratio, baseline.p99Ms + config.minP99DeltaMs);

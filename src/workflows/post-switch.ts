@@ -1,6 +1,5 @@
 import { condition, patched } from '@temporalio/workflow';
 import { judgePostSwitch } from '../analysis/post-switch';
-import type { AnalysisRevision } from '../analysis/revision';
 import type { Verdict, VersionMetrics } from '../analysis/types';
 import type { BlueGreenSpec } from '../spec/blue-green';
 import type { RolloutCore } from '../spec/rollout-core';
@@ -9,7 +8,6 @@ import { type Control, nowIso, record, touch } from './control';
 import { keepVerdict } from './monitor-stage';
 import {
   ABORT_BEFORE_FIRST_WAIT,
-  LATENCY_ALWAYS_JUDGED,
   POST_SWITCH_INCONCLUSIVE_POLICY,
   WAKE_ON_SIGNALS_DURING_POLL,
 } from './patches';
@@ -73,7 +71,6 @@ export async function monitorAfterSwitch(
     holdingForInconclusive: false,
   };
   const wakeOnSignalsDuringPoll = patched(WAKE_ON_SIGNALS_DURING_POLL);
-  const revision: AnalysisRevision = patched(LATENCY_ALWAYS_JUDGED) ? 2 : 1;
   let seen = control.seq;
   let holding = false;
   for (;;) {
@@ -97,7 +94,6 @@ export async function monitorAfterSwitch(
         config: spec.analysis,
         limits: spec.postSwitch,
         minRequests: minCanaryRequests,
-        revision,
       });
     } catch (err) {
       verdict = {

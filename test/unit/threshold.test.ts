@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { judgePostSwitch } from '../../src/analysis/post-switch';
 import { judgeThreshold, type ThresholdInput } from '../../src/analysis/threshold';
 import type { CheckEvidence, Verdict, VersionMetrics } from '../../src/analysis/types';
 import { analysisSchema, type AnalysisConfig } from '../../src/spec/analysis';
@@ -306,5 +307,21 @@ describe('judgeThreshold: p99 latency', () => {
     const verdict = judge({ requests: 500, errors: 100, p99Ms: 900 }, { p99Ms: 100 });
     assert.equal(verdict.result, 'fail');
     assert.match(verdict.summary, /error-rate .*; p99-latency 900 > limit 150/);
+  });
+});
+
+describe('judgePostSwitch', () => {
+  test('a p99 comparison short of data does not hold a switch that has happened', () => {
+    const verdict = judgePostSwitch({
+      current: metrics('v2', 60, 0),
+      baseline: metrics('v1', 50, 0),
+      config: defaults,
+      limits: { maxErrorRate: 0.05 },
+      minRequests: 20,
+    });
+    assert.equal(verdict.result, 'pass');
+    const p99 = check(verdict, 'p99-latency');
+    assert.equal(p99.passed, null);
+    assert.equal(p99.unarmed, undefined);
   });
 });
