@@ -32,6 +32,8 @@ export async function runLatencyCanary(env: TestWorkflowEnvironment, options: La
   const sampler = sampleSplits(stack);
   try {
     await options.setUp?.(stack);
+    // v1 is live before the rollout, as in production: the warm-up traffic is its latency history.
+    await stack.routeAllToV1();
     stack.startUsers(options.rps, 180_000);
     await new Promise((r) => setTimeout(r, options.warmupMs));
     const spec = fastCanarySpec(stack, { service: options.service, ...options.spec(stack) });

@@ -53,6 +53,12 @@ export class Stack {
 
   /** Puts the stack back on v1 (after a test that promoted v2), with v2's faults cleared. */
   async resetToV1(): Promise<void> {
+    await this.routeAllToV1();
+    this.v2.setFaults({ errorRate: 0, latencyMs: 0, failHealth: false, failSmoke: false });
+  }
+
+  /** v1 live with 100%, as before any rollout; v2's faults stay as they are. */
+  async routeAllToV1(): Promise<void> {
     const response = await fetch(`${this.router.adminUrl}/admin/split`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -63,7 +69,6 @@ export class Stack {
       }),
     });
     if (!response.ok) throw new Error(`router refused the reset: ${response.status}`);
-    this.v2.setFaults({ errorRate: 0, latencyMs: 0, failHealth: false, failSmoke: false });
   }
 
   async close(): Promise<void> {
