@@ -328,3 +328,42 @@ describe('analysis.latency: off is recorded in the state', () => {
     assert.deepEqual(initialState({ ...seed, analysis: config }).decisions, []);
   });
 });
+
+describe('a small reference is refined once mid-stage', () => {
+  test('when the stage baseline grows 10× past the reading that chose the bounds, at the cost of one interval', () => {
+    let state = initialSequentialState();
+    state = {
+      ...state,
+      latencyBounds: offerReference(state.latencyBounds!, arm('v1', 40, 5, 9), 'before the rollout'),
+    };
+    state = startStage(state);
+    assert.deepEqual(state.latencyBounds?.boundsMs, [5, 9]);
+    const bounds = () => requestedBounds(state.latencyBounds!, tolerance)!;
+    // Poll 1: 100 baseline requests (2.5× the reference): no change. Poll 2: 400 (10×): refined.
+    for (const [i, baselineRequests] of [100, 400].entries()) {
+      const judged = judgeSequential({
+        state,
+        canary: arm(
+          'v2',
+          10 * (i + 1),
+          6,
+          10,
+          bounds().map(() => 0),
+        ),
+        baseline: arm(
+          'v1',
+          baselineRequests,
+          6,
+          12,
+          bounds().map(() => 0),
+        ),
+        config,
+        minCanaryRequests: 1,
+      });
+      state = judged.state;
+    }
+    assert.deepEqual(state.latencyBounds?.boundsMs, [6, 12]);
+    assert.equal(state.latencyBounds?.skipNext, true);
+    assert.match(state.latencyBounds?.boundsReference?.source ?? '', /this stage/);
+  });
+});

@@ -132,9 +132,10 @@ const sameBounds = (a: number[] | null, b: number[] | null): boolean =>
 function rechooseMidStage(state: LatencyBoundsState, stageBaseline: VersionMetrics): LatencyBoundsState {
   if (state.fixedBoundMs !== null) return state;
   const armed = state.boundsMs !== null;
-  const small = state.reference !== null && state.reference.requests < REFINE_BELOW;
-  const grown =
-    state.reference !== null && stageBaseline.requests >= REFINE_FACTOR * state.reference.requests;
+  // Judged against the reading the current bounds came from: `reference` has already moved on.
+  const used = state.boundsReference;
+  const small = used !== null && used.requests < REFINE_BELOW;
+  const grown = used !== null && stageBaseline.requests >= REFINE_FACTOR * used.requests;
   if (armed && !(small && grown)) return state;
   const next = boundsFrom(state);
   if (next === null || sameBounds(next, state.boundsMs)) return state;
