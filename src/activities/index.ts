@@ -9,6 +9,7 @@ import type { DesiredSplit, TrafficSplit, VersionTarget } from '../providers/tra
 import type { HealthCheckConfig, SmokeTest } from '../spec/checks';
 import type { DeployConfig, NotifyConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
 import { classified } from './failures';
+import { secretEnvNames } from './secret-env';
 
 export interface SetTrafficInput extends DesiredSplit {
   traffic: TrafficConfig;
@@ -74,10 +75,12 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
     async deployVersion({ service, deploy, target, environment }: DeployInput): Promise<DeployResult> {
       const stop = heartbeatEvery(2000);
       try {
-        return await classified(() =>
-          providers
-            .deployer(deploy)
-            .deploy({ service, environment, ...target }, (message) => Context.current().heartbeat(message)),
+        return await classified(
+          () =>
+            providers
+              .deployer(deploy)
+              .deploy({ service, environment, ...target }, (message) => Context.current().heartbeat(message)),
+          secretEnvNames({ deploy }),
         );
       } finally {
         stop();
@@ -87,7 +90,10 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
     async retireVersion({ service, deploy, target, environment }: DeployInput): Promise<DeployResult> {
       const stop = heartbeatEvery(2000);
       try {
-        return await classified(() => providers.deployer(deploy).retire({ service, environment, ...target }));
+        return await classified(
+          () => providers.deployer(deploy).retire({ service, environment, ...target }),
+          secretEnvNames({ deploy }),
+        );
       } finally {
         stop();
       }
@@ -140,8 +146,12 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
     async notify({ service, event, message, notify }: NotifyInput): Promise<void> {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? 'unknown';
       log.info(`rollout ${service}: ${event}: ${message}`, { service, event, workflowId });
-      if (notify.webhookUrlEnv)
-        await postWebhook(notify.webhookUrlEnv, { service, event, message, workflowId });
+      const urlEnv = notify.webhookUrlEnv;
+      if (urlEnv)
+        await classified(
+          () => postWebhook(urlEnv, { service, event, message, workflowId }),
+          secretEnvNames({ notify }),
+        );
     },
   };
 }

@@ -1,7 +1,12 @@
 import type { Client } from '@temporalio/client';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SpecError } from '../spec/errors';
-import { loadBlueGreenSpec, loadCanarySpec } from '../spec/load';
+import {
+  loadSpecDocument,
+  loadSpecDocumentFromStream,
+  parseBlueGreenSpec,
+  parseCanarySpec,
+} from '../spec/load';
 import type { RolloutState } from '../workflows/state';
 import { connectClient } from './connect';
 import { EXIT } from './exit-codes';
@@ -45,13 +50,19 @@ interface StartOptions {
 }
 
 interface Starter<S> {
-  load(file: string): S;
+  parse(document: unknown, source: string): S;
   start(client: Client, spec: S): Promise<{ workflowId: string; firstExecutionRunId: string }>;
+}
+
+/** `-f -` is stdin (with the same size limit as a file), anything else a file path. */
+async function readSpec<S>(file: string, starter: Starter<S>): Promise<S> {
+  if (file === '-') return starter.parse(await loadSpecDocumentFromStream(process.stdin), '(stdin)');
+  return starter.parse(loadSpecDocument(file), file);
 }
 
 /** Validates first (an invalid spec never reaches Temporal), then starts and optionally follows. */
 async function startAndFollow<S>(opts: StartOptions, starter: Starter<S>): Promise<void> {
-  const spec = starter.load(opts.file);
+  const spec = await readSpec(opts.file, starter);
   if (opts.dryRun) return print(!!opts.json, spec, JSON.stringify(spec, null, 2));
   await withClient(async (client) => {
     const handle = await starter.start(client, spec);
@@ -81,6 +92,9 @@ async function followToEnd(
 export function buildCli(): Command {
   const program = new Command('rollout')
     .description('Canary and blue-green rollouts as durable Temporal workflows')
+    // Throw instead of exiting, so runCli maps a usage error to exit 2 as documented (commander
+    // exits 1). Subcommands inherit this: it must come before any .command().
+    .exitOverride()
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -92,17 +106,17 @@ export function buildCli(): Command {
     start
       .command(strategy)
       .description(description)
-      .requiredOption('-f, --file <spec>', 'rollout spec (YAML or JSON)')
+      .requiredOption('-f, --file <spec>', 'rollout spec (YAML or JSON); - reads it from stdin')
       .option('--wait', 'follow the rollout until it ends; exit 0 only when promoted')
       .option('--dry-run', 'validate the spec and print it with defaults, start nothing')
       .addOption(new Option('--json', 'print machine-readable JSON'))
       .action(async (opts: StartOptions) => startAndFollow(opts, starter));
   startCommand('canary', 'shift traffic to a new version stage by stage', {
-    load: loadCanarySpec,
+    parse: parseCanarySpec,
     start: (client, spec) => startCanary(client, spec),
   });
   startCommand('blue-green', 'deploy to the idle environment, validate it, then switch all traffic', {
-    load: loadBlueGreenSpec,
+    parse: parseBlueGreenSpec,
     start: (client, spec) => startBlueGreen(client, spec),
   });
 
@@ -194,7 +208,7 @@ export function buildCli(): Command {
   program
     .command('list')
     .description('list rollouts, newest first')
-    .option('--limit <n>', 'at most this many', (v) => Number(v), 50)
+    .option('--limit <n>', 'at most this many', positiveInteger, 50)
     .addOption(jsonOption)
     .action(async (opts: { limit: number; json?: boolean }) =>
       withClient(async (client) => {
@@ -209,11 +223,21 @@ export function buildCli(): Command {
   return program;
 }
 
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
 export async function runCli(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof SpecError) {
+    if (err instanceof CommanderError) {
+      // Commander has printed the message (and help) already. --help and --version exit 0; every
+      // other case (a missing -f, an unknown flag or strategy, no command at all) is a usage error.
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT.invalidInput;
+    } else if (err instanceof SpecError) {
       console.error(err.message);
       process.exitCode = EXIT.invalidInput;
     } else if (err instanceof RolloutAlreadyRunningError) {

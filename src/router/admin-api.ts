@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { ClientErrorStats } from './client-errors';
 import type { RoutingTable } from './split';
 import { splitUpdateSchema } from './split-schema';
 import { toIssueList } from './validation';
@@ -8,6 +9,7 @@ import type { VersionStats } from './version-stats';
 export interface AdminDeps {
   table: RoutingTable;
   stats: VersionStats;
+  clientErrors: ClientErrorStats;
 }
 
 const epochMs = z
@@ -99,11 +101,14 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
 
   app.get('/admin/stats', async () => ({
     versions: deps.stats.snapshotTotals(),
+    // Requests refused for what the client sent; never part of any version's requests or errors.
+    clientErrors: deps.clientErrors.snapshot(),
     splitHistory: deps.table.history(),
   }));
 
   app.post('/admin/reset-stats', async () => {
     deps.stats.reset();
+    deps.clientErrors.reset();
     deps.table.clearHistory();
     return { ok: true };
   });

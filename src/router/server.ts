@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApi } from './admin-api';
+import { ClientErrorStats } from './client-errors';
 import { buildProxy } from './proxy';
 import { RoutingTable } from './split';
 import { VersionStats } from './version-stats';
@@ -31,12 +32,14 @@ const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 export async function startRouter(opts: RouterOptions = {}): Promise<RouterHandle> {
   const table = new RoutingTable();
   const stats = new VersionStats();
+  const clientErrors = new ClientErrorStats();
   const proxy = await buildProxy({
     table,
     stats,
+    clientErrors,
     upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
   });
-  const admin = buildAdminApi({ table, stats });
+  const admin = buildAdminApi({ table, stats, clientErrors });
 
   const started: FastifyInstance[] = [];
   try {

@@ -1,15 +1,17 @@
 import { z } from 'zod';
 import { checkLatencyData } from './latency-data';
 import { duration } from './duration';
-import { resolveMonitoring } from './monitoring';
-import { httpUrl, serviceName, versionName } from './patterns';
+import { resolvedInterval, resolveMonitoring } from './monitoring';
+import { serviceName, versionName } from './patterns';
 import { sharedSections } from './shared-sections';
 import { resolveMetricsConfig } from './providers';
+import { checkTargetOverlap } from './target-overlap';
+import { targetList } from './target-url';
 
 export const ENVIRONMENTS = ['blue', 'green'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
-const environmentSchema = z.object({ targets: z.array(httpUrl).min(1, 'at least one target URL') }).strict();
+const environmentSchema = z.object({ targets: targetList }).strict();
 
 export const validationSchema = z
   .object({
@@ -57,13 +59,26 @@ export const blueGreenSpecSchema = z
     (spec, ctx) => {
       const doc = spec as Partial<typeof spec> | undefined;
       checkLatencyData(doc, ctx);
-      const blue = doc?.environments?.blue?.targets ?? [];
-      const green = new Set(doc?.environments?.green?.targets ?? []);
-      if (blue.some((t) => green.has(t))) {
+      checkTargetOverlap(
+        ctx,
+        { path: ['environments', 'blue', 'targets'], targets: doc?.environments?.blue?.targets },
+        {
+          path: ['environments', 'green', 'targets'],
+          targets: doc?.environments?.green?.targets,
+          sameAs: 'blue',
+        },
+        doc?.traffic?.adminUrl,
+      );
+      // The validation slice is polled at the resolved interval, like a canary stage.
+      const monitoring = doc?.monitoring;
+      const validation = doc?.validation;
+      if (typeof monitoring?.window !== 'number' || typeof validation?.window !== 'number') return;
+      const interval = resolvedInterval(monitoring);
+      if (validation.weight > 0 && typeof interval === 'number' && validation.window < interval) {
         ctx.addIssue({
           code: 'custom',
-          path: ['environments', 'green', 'targets'],
-          message: 'blue and green must not share a target',
+          path: ['validation', 'window'],
+          message: `must be at least monitoring.interval (${interval}ms)`,
         });
       }
     },

@@ -2,16 +2,18 @@ import { z } from 'zod';
 import { checkLatencyData } from './latency-data';
 import { duration } from './duration';
 import { resolveMetricsConfig } from './providers';
-import { resolveMonitoring } from './monitoring';
-import { httpUrl, serviceName, versionName } from './patterns';
+import { resolvedInterval, resolveMonitoring } from './monitoring';
+import { serviceName, versionName } from './patterns';
 import { sharedSections } from './shared-sections';
+import { checkTargetOverlap } from './target-overlap';
+import { targetList } from './target-url';
 
 export const DEFAULT_STAGES = [1, 5, 10, 25, 50, 100] as const;
 
 export const versionTargetSchema = z
   .object({
     version: versionName,
-    targets: z.array(httpUrl).min(1, 'at least one target URL'),
+    targets: targetList,
   })
   .strict();
 
@@ -74,8 +76,17 @@ export const canarySpecSchema = z
         });
       }
       checkLatencyData(doc, ctx);
-      const interval = doc?.monitoring?.interval;
-      if (interval === undefined || !Array.isArray(doc?.stages)) return;
+      checkTargetOverlap(
+        ctx,
+        { path: ['stable', 'targets'], targets: doc?.stable?.targets },
+        { path: ['canary', 'targets'], targets: doc?.canary?.targets, sameAs: 'stable' },
+        doc?.traffic?.adminUrl,
+      );
+      // Compared with the interval the rollout will really use, written out or defaulted.
+      const monitoring = doc?.monitoring;
+      if (typeof monitoring?.window !== 'number' || !Array.isArray(doc?.stages)) return;
+      const interval = resolvedInterval(monitoring);
+      if (typeof interval !== 'number') return;
       doc.stages.forEach((stage, i) => {
         if (typeof stage?.window === 'number' && stage.window < interval) {
           ctx.addIssue({

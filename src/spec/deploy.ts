@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { duration } from './duration';
+import { MAX_ENV, MAX_HEADERS } from './limits';
 import { envKey, executable, httpUrl } from './patterns';
 
 const literalArgs = z.array(z.string().max(1000)).max(64).default([]);
-const extraEnv = z.record(envKey, z.string().max(4000)).default({});
+const extraEnv = z
+  .record(envKey, z.string().max(4000))
+  .refine((env) => Object.keys(env).length <= MAX_ENV, `at most ${MAX_ENV} variables`)
+  .default({});
 
 const deployNone = z
   .object({
@@ -40,7 +44,13 @@ const deployWebhook = z
     provider: z.literal('webhook'),
     url: httpUrl,
     // Header name → NAME of a worker environment variable holding its value: tokens stay out of history.
-    headersFromEnv: z.record(z.string().regex(/^[A-Za-z0-9-]+$/), envKey).default({}),
+    headersFromEnv: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'a header name: letters, digits and -, at most 128'),
+        envKey,
+      )
+      .refine((h) => Object.keys(h).length <= MAX_HEADERS, `at most ${MAX_HEADERS} headers`)
+      .default({}),
     timeout: duration.default(60_000),
   })
   .strict();

@@ -1,18 +1,38 @@
 import type { z } from 'zod';
+import { safeText } from './display';
 
 export interface SpecIssue {
   path: string;
   message: string;
 }
 
+/** A message may quote a value or list unknown keys: cut it, so any input gives a short report. */
+const MAX_MESSAGE_CHARS = 500;
+/** Ten thousand bad keys are reported as the first few and a count. */
+const MAX_ISSUES = 50;
+
 /** Thrown for a spec that must not start a rollout; carries one entry per bad field. */
 export class SpecError extends Error {
+  readonly issues: SpecIssue[];
+
   constructor(
     readonly source: string,
-    readonly issues: SpecIssue[],
+    issues: SpecIssue[],
   ) {
-    super(`invalid rollout spec ${source}:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`);
+    // Every part may echo the input (a file name, a key, a value): escaped and truncated here,
+    // once, so no caller can print raw input by accident.
+    const shown = issues
+      .slice(0, MAX_ISSUES)
+      .map((i) => ({ path: safeText(i.path), message: safeText(i.message, MAX_MESSAGE_CHARS) }));
+    if (issues.length > MAX_ISSUES) {
+      shown.push({ path: '(more)', message: `${issues.length - MAX_ISSUES} more issues not shown` });
+    }
+    const safeSource = safeText(source);
+    super(
+      `invalid rollout spec ${safeSource}:\n${shown.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`,
+    );
     this.name = 'SpecError';
+    this.issues = shown;
   }
 }
 

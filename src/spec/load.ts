@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { blueGreenSpecSchema, type BlueGreenSpec } from './blue-green';
 import { canarySpecSchema, type CanarySpec } from './canary';
 import { issuesFromZod, SpecError } from './errors';
+import { readSpecFile, readSpecStream } from './read-text';
+import { parseSpecText } from './yaml-text';
 
 export type Strategy = 'canary' | 'blue-green';
 
@@ -22,19 +22,17 @@ export function parseBlueGreenSpec(document: unknown, source = '(inline)'): Blue
   return parseWith(blueGreenSpecSchema, document, source);
 }
 
-/** Reads YAML or JSON (JSON is YAML) from a file. */
+/** Reads YAML or JSON (JSON is YAML) from a file, within the size and shape limits of ./limits. */
 export function loadSpecDocument(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new SpecError(file, [{ path: '(file)', message: (err as Error).message }]);
-  }
-  try {
-    return parseYaml(text);
-  } catch (err) {
-    throw new SpecError(file, [{ path: '(syntax)', message: (err as Error).message }]);
-  }
+  return parseSpecText(readSpecFile(file), file);
+}
+
+/** The same, from a stream: `rollout start canary -f -` reads the spec from stdin. */
+export async function loadSpecDocumentFromStream(
+  stream: NodeJS.ReadableStream,
+  source = '(stdin)',
+): Promise<unknown> {
+  return parseSpecText(await readSpecStream(stream, source), source);
 }
 
 export function loadCanarySpec(file: string): CanarySpec {

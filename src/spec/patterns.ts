@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { hasControlChars } from './display';
+import { MAX_URL_LENGTH } from './limits';
 
 // Names end up in workflow ids, process environments and router tables: keep them boring.
 export const serviceName = z
@@ -9,16 +11,26 @@ export const versionName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63 characters');
 
-export const httpUrl = z
+export { httpUrl } from './target-url';
+
+/**
+ * A request path appended to a target. `//host/x` and `\\host` would be read as another authority
+ * (169.254.169.254, say), and a control character could split the request line: refused.
+ */
+export const httpPath = z
   .string()
-  .url()
-  .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
+  .max(MAX_URL_LENGTH)
+  .regex(/^\/[^\s]*$/, 'must start with "/" and contain no spaces')
+  .refine((p) => !p.startsWith('//') && !p.includes('\\'), 'must be a path: no leading "//" and no "\\"')
+  .refine((p) => !hasControlChars(p), 'must not contain control characters')
+  .refine((p) => !p.includes('#'), 'must not contain a fragment');
 
-export const httpPath = z.string().regex(/^\/[^\s]*$/, 'must start with "/" and contain no spaces');
-
-export const envKey = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name like MY_VAR');
+export const envKey = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'an environment variable name like MY_VAR, at most 128 characters');
 
 /** An executable name or path: never a shell string. */
 export const executable = z
   .string()
+  .max(4096)
   .regex(/^[A-Za-z0-9_./-]+$/, 'an executable name or path, without spaces or shell syntax');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { analysisSchema } from './analysis';
 import { healthCheckSchema, smokeTestSchema } from './checks';
 import { deploySchema } from './deploy';
+import { MAX_SMOKE_TESTS } from './limits';
 import { monitoringSchema } from './monitoring';
 import { metricsSchema, notifySchema, trafficSchema } from './providers';
 
@@ -9,7 +10,7 @@ import { metricsSchema, notifySchema, trafficSchema } from './providers';
 export const sharedSections = {
   monitoring: monitoringSchema.default(monitoringSchema.parse({})),
   healthCheck: healthCheckSchema.default(healthCheckSchema.parse({})),
-  smokeTests: z.array(smokeTestSchema).default([]),
+  smokeTests: z.array(smokeTestSchema).max(MAX_SMOKE_TESTS).default([]),
   analysis: analysisSchema.default(analysisSchema.parse({})),
   traffic: trafficSchema.default(trafficSchema.parse({})),
   metrics: metricsSchema.default(metricsSchema.parse({})),

@@ -468,7 +468,11 @@ describe('router with demo services', () => {
       headers: { 'content-type': 'application/json' },
     });
     assert.equal(res.status, 200);
-    assert.deepEqual(await stats(router), { versions: {}, splitHistory: [] });
+    assert.deepEqual(await stats(router), {
+      versions: {},
+      clientErrors: { total: 0, byReason: {}, byVersion: {}, lastAt: null },
+      splitHistory: [],
+    });
     const split = await call<{ weights: { canary: number } }>(`${router.adminUrl}/admin/split`);
     assert.equal(split.body.weights.canary, 20);
   });

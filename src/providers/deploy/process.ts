@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeployConfig } from '../../spec/providers';
+import { commandEnv } from '../child-env';
 import { ConfigurationError, TransientError } from '../errors';
 import { processKey, stateDir } from './state-dir';
 import type { Deployer, DeployRequest, DeployResult } from './types';
@@ -83,15 +84,14 @@ export class ProcessDeployer implements Deployer {
         shell: false,
         detached: true,
         stdio: ['ignore', log, log],
-        env: {
-          ...process.env,
-          ...this.config.env,
+        // The spec picks the command: it gets a minimal environment, not the worker's secrets.
+        env: commandEnv(this.config.env, {
           ROLLOUT_SERVICE: request.service,
           ROLLOUT_VERSION: request.version,
           ROLLOUT_TARGET: target,
           HOST: url.hostname,
           PORT: url.port,
-        },
+        }),
       });
       // A missing executable is reported through pid === undefined; the event must not crash the worker.
       child.once('error', () => undefined);
