@@ -9,6 +9,8 @@ import { summarize, type RouterSplitView, type RouterStatsView, type ScenarioSum
 import { startTraffic } from './traffic';
 
 const USERS_RPS = 50;
+// The router's admin API refuses writes that are not JSON (a web page cannot send those unasked).
+const JSON_WRITE = { 'content-type': 'application/json' };
 
 async function getJson<T>(url: string): Promise<T> {
   return (await fetch(url)).json() as Promise<T>;
@@ -21,7 +23,7 @@ async function runScenario(
 ): Promise<ScenarioSummary> {
   log(`\n=== ${scenario.strategy} scenario "${scenario.name}": ${scenario.description}`);
   await stack.v1Live();
-  await fetch(`${stack.router.adminUrl}/admin/reset-stats`, { method: 'POST' });
+  await fetch(`${stack.router.adminUrl}/admin/reset-stats`, { method: 'POST', headers: JSON_WRITE });
   const users = startTraffic({ url: stack.router.url, rps: USERS_RPS, users: 500, maxDurationMs: 600_000 });
   try {
     const ctx: ScenarioContext = {

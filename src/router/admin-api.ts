@@ -1,15 +1,34 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { type AdminGuard, guardAdminRequests } from './admin-guard';
 import type { ClientErrorStats } from './client-errors';
 import type { RoutingTable } from './split';
-import { splitUpdateSchema } from './split-schema';
-import { toIssueList } from './validation';
+import { type SplitUpdate, splitUpdateSchema } from './split-schema';
+import { type IssueView, toIssueList } from './validation';
 import type { VersionStats } from './version-stats';
 
 export interface AdminDeps {
   table: RoutingTable;
   stats: VersionStats;
   clientErrors: ClientErrorStats;
+  guard: AdminGuard;
+  /** Whether a target is the router's own proxy or admin address; known once it listens. */
+  isOwnAddress(target: string): boolean;
+}
+
+/**
+ * Targets that are the router itself: proxied requests to them would come back in, and a proxied
+ * PUT /admin/split would change the live split.
+ */
+function selfTargets(split: SplitUpdate, isOwn: (target: string) => boolean): IssueView[] {
+  const routes = [['stable', split.stable] as const, ['canary', split.canary] as const];
+  return routes.flatMap(([name, route]) =>
+    (route?.targets ?? []).flatMap((target, i) =>
+      isOwn(target)
+        ? [{ path: `${name}.targets.${i}`, message: `${target} is the router's own proxy or admin address` }]
+        : [],
+    ),
+  );
 }
 
 const epochMs = z
@@ -78,6 +97,8 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
     void reply.code(status).send({ error: error.message, issues: [] });
   });
 
+  guardAdminRequests(app, deps.guard);
+
   app.get('/healthz', async () => ({ ok: true }));
 
   app.get('/admin/split', async () => deps.table.view());
@@ -86,6 +107,12 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
     const parsed = splitUpdateSchema.safeParse(request.body);
     if (!parsed.success) {
       return reply.code(400).send({ error: 'invalid split', issues: toIssueList(parsed.error) });
+    }
+    const loops = selfTargets(parsed.data, (target) => deps.isOwnAddress(target));
+    if (loops.length > 0) {
+      return reply
+        .code(400)
+        .send({ error: "invalid split: a target is the router's own address", issues: loops });
     }
     return deps.table.apply(parsed.data);
   });

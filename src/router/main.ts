@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { ADMIN_TOKEN_ENV } from './admin-auth';
+import { ADMIN_HOSTS_ENV, parseHostList } from './admin-host';
 import { startRouter } from './server';
 
 const USAGE = 'usage: router [--port 8080] [--admin-port 9901] [--host 127.0.0.1] [--admin-host 127.0.0.1]';
@@ -59,6 +61,10 @@ async function main(): Promise<void> {
     adminPort: args['--admin-port'],
     host: args['--host'],
     adminHost: args['--admin-host'],
+    // From the environment only, never a flag: a flag would show in `ps` and in compose files.
+    // Empty is unset, as docker-compose passes an unset variable through as "".
+    adminToken: process.env[ADMIN_TOKEN_ENV] || undefined,
+    adminHosts: parseHostList(process.env[ADMIN_HOSTS_ENV]),
   });
   console.log(`router proxy listening on ${router.url}`);
   console.log(`router admin listening on ${router.adminUrl}`);
@@ -77,6 +83,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error('router: failed to start:', err);
+  console.error('router: failed to start:', err instanceof Error ? err.message : err);
   process.exit(1);
 });

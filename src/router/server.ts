@@ -1,7 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildAdminApi } from './admin-api';
+import { checkAdminExposure } from './admin-auth';
+import { hostAllowList } from './admin-host';
 import { ClientErrorStats } from './client-errors';
+import { ownAddressCheck } from './own-addresses';
 import { buildProxy } from './proxy';
 import { RoutingTable } from './split';
 import { VersionStats } from './version-stats';
@@ -19,10 +22,21 @@ export interface RouterOptions {
   /** Interface for the proxy. */
   host?: string;
   /**
-   * Interface for the admin API. Loopback by default because it can redirect all traffic and has no
-   * authentication; only open it on a private network the worker shares (docker-compose).
+   * Interface for the admin API. Loopback by default because it can redirect all traffic; anything
+   * beyond loopback needs adminToken, and should still be a private network the worker shares
+   * (docker-compose).
    */
   adminHost?: string;
+  /**
+   * Bearer token for every admin request except GET /healthz (ROUTER_ADMIN_TOKEN in main.ts).
+   * Undefined: none, which startRouter only allows on a loopback admin API.
+   */
+  adminToken?: string;
+  /**
+   * Names besides loopback and adminHost that reach this router (ROUTER_ADMIN_HOSTS in main.ts):
+   * accepted as the admin API's Host, and refused as targets.
+   */
+  adminHosts?: readonly string[];
   upstreamTimeoutMs?: number;
 }
 
@@ -30,6 +44,10 @@ const ADMIN_HOST = '127.0.0.1';
 const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
 export async function startRouter(opts: RouterOptions = {}): Promise<RouterHandle> {
+  const host = opts.host ?? '127.0.0.1';
+  const adminHost = opts.adminHost ?? ADMIN_HOST;
+  const adminHosts = opts.adminHosts ?? [];
+  checkAdminExposure(adminHost, opts.adminToken);
   const table = new RoutingTable();
   const stats = new VersionStats();
   const clientErrors = new ClientErrorStats();
@@ -39,14 +57,29 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RouterHandl
     clientErrors,
     upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
   });
-  const admin = buildAdminApi({ table, stats, clientErrors });
+  // Set as soon as both listen, before the admin API can have handled any request.
+  let isOwnAddress = (_target: string): boolean => false;
+  const admin = buildAdminApi({
+    table,
+    stats,
+    clientErrors,
+    guard: { token: opts.adminToken, hostAllowed: hostAllowList(adminHost, adminHosts) },
+    isOwnAddress: (target) => isOwnAddress(target),
+  });
 
   const started: FastifyInstance[] = [];
   try {
-    await proxy.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+    await proxy.listen({ port: opts.port ?? 0, host });
     started.push(proxy);
-    await admin.listen({ port: opts.adminPort ?? 0, host: opts.adminHost ?? ADMIN_HOST });
+    await admin.listen({ port: opts.adminPort ?? 0, host: adminHost });
     started.push(admin);
+    isOwnAddress = ownAddressCheck(
+      [
+        { bindHost: host, port: portOf(proxy) },
+        { bindHost: adminHost, port: portOf(admin) },
+      ],
+      adminHosts,
+    );
   } catch (err) {
     await Promise.allSettled([proxy.close(), admin.close()]);
     throw err;
@@ -62,6 +95,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RouterHandl
     },
   };
 }
+
+const portOf = (app: FastifyInstance): number => (app.server.address() as AddressInfo).port;
 
 /** Wildcard binds are reported as loopback so the URL is directly usable by local clients. */
 function urlOf(app: FastifyInstance): string {

@@ -78,3 +78,11 @@ export function targetKey(value: string): string | undefined {
   const path = url.pathname.replace(/\/+$/, '');
   return `${url.protocol}//${host}:${port}${path}`;
 }
+
+/**
+ * The host and port a URL really reaches, normalised as in targetKey (`localhost:80` and
+ * `127.0.0.1` are one address), for checks where the path makes no difference.
+ */
+export function targetAddress(value: string): string | undefined {
+  return targetKey(value)?.replace(/^[a-z]+:\/\/([^/]*).*$/s, '$1');
+}

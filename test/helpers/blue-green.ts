@@ -55,7 +55,11 @@ export async function resetToBlue(stack: Stack): Promise<void> {
   await stack.resetToV1();
   stack.v1.setFaults({ ...DEFAULT_FAULTS });
   await sleep(300);
-  const res = await fetch(`${stack.router.adminUrl}/admin/reset-stats`, { method: 'POST' });
+  const res = await fetch(`${stack.router.adminUrl}/admin/reset-stats`, {
+    method: 'POST',
+    // The admin API refuses writes that are not JSON; an empty JSON body is fine.
+    headers: { 'content-type': 'application/json' },
+  });
   if (!res.ok) throw new Error(`POST /admin/reset-stats: ${res.status}`);
 }
 

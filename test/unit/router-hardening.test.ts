@@ -98,7 +98,10 @@ async function stats(router: RouterHandle): Promise<StatsBody> {
 }
 
 async function resetStats(router: RouterHandle): Promise<void> {
-  const res = await fetch(`${router.adminUrl}/admin/reset-stats`, { method: 'POST' });
+  const res = await fetch(`${router.adminUrl}/admin/reset-stats`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(res.status, 200);
   await res.arrayBuffer();
 }

@@ -1,4 +1,5 @@
 import type { VersionMetrics } from '../../analysis/types';
+import { adminAuth } from '../admin-token';
 import { requestJson } from '../http-json';
 import type { MetricsProvider, MetricsWindow } from './types';
 
@@ -27,7 +28,7 @@ export class EmbeddedMetricsProvider implements MetricsProvider {
     if (slowerThanMs !== undefined) url.searchParams.set('slowerThanMs', slowerThanMs.toFixed(3));
     if (latencyBoundsMs !== undefined && latencyBoundsMs.length > 0)
       url.searchParams.set('boundsMs', latencyBoundsMs.map((ms) => ms.toFixed(3)).join(','));
-    const m = await requestJson<RouterMetrics>(url.href);
+    const m = await requestJson<RouterMetrics>(url.href, adminAuth());
     return {
       version,
       requests: m.requests,
