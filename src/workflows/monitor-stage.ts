@@ -8,6 +8,7 @@ import { polling } from './activity-stubs';
 import { type Control, nowIso, record, touch } from './control';
 import { ABORT_BEFORE_FIRST_WAIT, LATENCY_ALWAYS_JUDGED, WAKE_ON_SIGNALS_DURING_POLL } from './patches';
 import { RECENT_VERDICTS_KEPT, type RolloutState, type WindowState } from './state';
+import { failureText } from './failure-text';
 
 /** 'continue-as-new': the history is long; carry state.window into a new run and resume there. */
 export type StageOutcome = 'advance' | 'rollback' | 'abort' | 'continue-as-new';
@@ -64,7 +65,7 @@ async function poll(
     metricErrors.count++;
     return {
       result: 'inconclusive',
-      summary: `metrics unavailable (${metricErrors.count} in a row): ${(err as Error).message}`,
+      summary: `metrics unavailable (${metricErrors.count} in a row): ${failureText(err)}`,
       checks: [],
       canary: emptyMetrics(spec.canary.version),
       baseline: emptyMetrics(spec.stable.version),

@@ -12,6 +12,7 @@ import {
   WAKE_ON_SIGNALS_DURING_POLL,
 } from './patches';
 import type { RolloutState } from './state';
+import { failureText } from './failure-text';
 
 export type PostSwitchOutcome = 'keep' | 'switch-back' | 'abort';
 
@@ -98,7 +99,7 @@ export async function monitorAfterSwitch(
     } catch (err) {
       verdict = {
         result: 'inconclusive',
-        summary: `metrics unavailable: ${(err as Error).message}`,
+        summary: `metrics unavailable: ${failureText(err)}`,
         checks: [],
         canary: noBaseline,
         baseline: noBaseline,

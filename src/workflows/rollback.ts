@@ -3,6 +3,7 @@ import type { RolloutCore } from '../spec/rollout-core';
 import { polling, restoring, waiting } from './activity-stubs';
 import { record, touch } from './control';
 import type { Outcome, Phase, RolloutState } from './state';
+import { failureText } from './failure-text';
 
 const SLOW_ROLLBACK_WARNING = '15s';
 
@@ -51,7 +52,7 @@ export async function retireQuietly(
       });
       record(state, 'retire', `${spec[which].version}: ${result.details}`);
     } catch (err) {
-      record(state, 'error', `could not retire ${spec[which].version}: ${(err as Error).message}`);
+      record(state, 'error', `could not retire ${spec[which].version}: ${failureText(err)}`);
     }
   });
 }
@@ -118,7 +119,7 @@ export async function endOnError(
   err: unknown,
 ): Promise<never> {
   const cancelled = isCancellation(err);
-  const reason = cancelled ? 'workflow cancelled' : `error: ${(err as Error).message}`;
+  const reason = cancelled ? 'workflow cancelled' : `error: ${failureText(err)}`;
   if (
     spec &&
     (state.weights.canary > 0 ||

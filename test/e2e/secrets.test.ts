@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { readState, startCanary } from '../../src/client/rollouts';
 import { freePort } from '../../src/devserver/free-port';
 import { resolveTemporalCli } from '../../src/devserver/resolve-cli';
+import { type RouterHandle, startRouter } from '../../src/router/server';
 import type { CanarySpecInput } from '../../src/spec/canary';
 import { fastCanarySpec } from '../helpers/spec';
 import { Stack } from '../helpers/stack';
@@ -28,6 +29,8 @@ const SECRETS = {
   DEPLOY_TOKEN: 'Bearer e2e-header-token-456',
   DEPLOY_TOKEN_CRLF: 'Bearer e2e-crlf-token-123\r\nX-Evil: 1',
   SOME_SECRET: 'e2e-some-secret-789',
+  // The worker's router token; the token router below expects another, so every call is refused.
+  ROUTER_ADMIN_TOKEN: 'worker-router-token-SECRET-0123',
 } as const;
 /** Fragments that must not appear either: the secret part of each value. */
 const FORBIDDEN = [
@@ -40,6 +43,7 @@ const FORBIDDEN = [
   'e2e-some-secret-789',
   '/services/T111/B111',
   'ECHOSECRET',
+  'router-token-SECRET',
 ];
 
 /** Every string in the exported history, plus the decoded form of each base64 payload. */
@@ -62,6 +66,7 @@ describe('secrets stay out of history and status (issue 9, section 1)', () => {
   let stack: Stack;
   let echo: FastifyInstance;
   let echoUrl: string;
+  let tokenRouter: RouterHandle;
   const envBefore = { ...process.env };
 
   before(async () => {
@@ -81,9 +86,15 @@ describe('secrets stay out of history and status (issue 9, section 1)', () => {
     process.env.SLACK_WEBHOOK_URL_ECHO = `${echoUrl}/services/T111/B111/ECHOSECRET`;
     env = await createTemporalEnv();
     stack = await Stack.start();
+    tokenRouter = await startRouter({
+      port: 0,
+      adminPort: 0,
+      adminToken: 'the-routers-own-token-9876543210',
+    });
   });
   after(async () => {
     await stack?.close();
+    await tokenRouter?.close();
     await echo?.close();
     await env?.teardown();
     for (const name of Object.keys(process.env)) if (!(name in envBefore)) delete process.env[name];
@@ -131,6 +142,12 @@ describe('secrets stay out of history and status (issue 9, section 1)', () => {
         },
         notify,
         expect: /answered 401/,
+      },
+      // The router refuses the worker's token: the traffic provider's 401 must not quote it.
+      'secrets-router-token': {
+        traffic: { provider: 'embedded', adminUrl: tokenRouter.adminUrl },
+        notify,
+        expect: /401/,
       },
       // The traffic provider is down; the notify endpoint echoes its secret path in a 404.
       'secrets-notify-echo': {

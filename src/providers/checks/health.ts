@@ -1,5 +1,6 @@
 import type { HealthCheckConfig } from '../../spec/checks';
-import { probe } from './http-probe';
+import { joinTarget } from '../../spec/target-join';
+import { PATH_ESCAPES, probe } from './http-probe';
 
 export interface TargetHealth {
   target: string;
@@ -22,7 +23,12 @@ export async function checkHealth(
 ): Promise<HealthReport> {
   const results: TargetHealth[] = [];
   for (const target of targets) {
-    const url = new URL(config.path, target).href;
+    const url = joinTarget(target, config.path);
+    if (url === null) {
+      // The spec allows only plain paths; a path that still escapes is never probed elsewhere.
+      results.push({ target, healthy: false, attempts: 0, lastStatus: null, lastError: PATH_ESCAPES });
+      continue;
+    }
     let attempt = 0;
     let last = { status: null as number | null, error: null as string | null };
     while (attempt <= config.retries) {

@@ -1,5 +1,8 @@
 import { describeFetchError } from '../http-json';
 
+/** A check path that would leave the target's path prefix (the spec refuses these; kept as defence). */
+export const PATH_ESCAPES = "the path would leave the target's path prefix: not probed";
+
 export interface ProbeResult {
   status: number | null;
   body: string;

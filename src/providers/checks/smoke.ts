@@ -1,5 +1,6 @@
 import type { SmokeTest } from '../../spec/checks';
-import { probe } from './http-probe';
+import { joinTarget } from '../../spec/target-join';
+import { PATH_ESCAPES, probe } from './http-probe';
 
 export interface SmokeResult {
   name: string;
@@ -20,8 +21,20 @@ export async function runSmokeTests(targets: string[], tests: SmokeTest[]): Prom
   const results: SmokeResult[] = [];
   for (const target of targets) {
     for (const test of tests) {
+      const url = joinTarget(target, test.path);
+      if (url === null) {
+        results.push({
+          name: test.name,
+          target,
+          passed: false,
+          status: null,
+          reason: PATH_ESCAPES,
+          durationMs: 0,
+        });
+        continue;
+      }
       const result = await probe({
-        url: new URL(test.path, target).href,
+        url,
         method: test.method,
         headers: test.headers,
         body: test.body,
