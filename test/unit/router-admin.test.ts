@@ -8,13 +8,13 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { ConfigurationError } from '../../src/providers/errors';
 import { EmbeddedMetricsProvider } from '../../src/providers/metrics/embedded';
 import { EmbeddedTrafficRouter } from '../../src/providers/traffic/embedded';
 import { type RouterHandle, startRouter } from '../../src/router/server';
+import { untilPasses } from '../helpers/until-passes';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
 const ROOT = join(__dirname, '..', '..');
@@ -86,20 +86,6 @@ async function totals(
   const answer = await adminRequest(router, '/admin/stats', { headers });
   assert.equal(answer.status, 200, answer.body);
   return (JSON.parse(answer.body) as { versions: Record<string, Totals> }).versions;
-}
-
-/** The router records a request once its response has finished, which can trail the client by a tick. */
-async function eventually(check: () => Promise<void>, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(20);
-    }
-  }
 }
 
 describe('admin API bearer token (ROUTER_ADMIN_TOKEN)', () => {
@@ -314,7 +300,7 @@ describe('admin API writes must be application/json', () => {
 
   test('text/plain reset-stats is refused with 415 and the counters stay intact', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${router.url}/x`)).status, 200);
-    await eventually(async () => assert.equal((await totals(router)).v1?.requests, 3));
+    await untilPasses(async () => assert.equal((await totals(router)).v1?.requests, 3));
 
     // What any web page can send cross-origin without a CORS preflight, and a missing type.
     for (const headers of [
@@ -460,7 +446,7 @@ describe('embedded providers send ROUTER_ADMIN_TOKEN from the env', () => {
     assert.equal(set.stable?.version, 'v1');
     assert.deepEqual((await traffic.getSplit()).weights, { stable: 100, canary: 0 });
     for (let i = 0; i < 2; i++) assert.equal((await fetch(`${router.url}/m`)).status, 200);
-    await eventually(async () => {
+    await untilPasses(async () => {
       const m = await metrics.versionMetrics('v1', { sinceMs });
       assert.deepEqual([m.requests, m.errors], [2, 0]);
     });

@@ -12,6 +12,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { withoutHopByHop } from '../../src/router/hop-by-hop';
 import { checkRequestPath, joinTarget } from '../../src/router/request-path';
 import { type RouterHandle, startRouter } from '../../src/router/server';
+import { untilPasses } from '../helpers/until-passes';
 
 interface Totals {
   requests: number;
@@ -104,20 +105,6 @@ async function resetStats(router: RouterHandle): Promise<void> {
   });
   assert.equal(res.status, 200);
   await res.arrayBuffer();
-}
-
-/** The router records a request once its response has finished, which can trail the client by a tick. */
-async function eventually(check: () => Promise<void>, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(20);
-    }
-  }
 }
 
 interface RawAnswer {
@@ -267,7 +254,7 @@ describe('router hardening: hop-by-hop headers (issue 9 §2)', () => {
       assert.equal(got.headers['x-user-id'], 'hardening', 'end-to-end headers still pass');
     }
 
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions, clientErrors } = await stats(router);
       assert.deepEqual([versions.blue?.requests, versions.blue?.errors], [cases.length, 0]);
       assert.equal(clientErrors.total, 0);
@@ -288,7 +275,7 @@ describe('router hardening: hop-by-hop headers (issue 9 §2)', () => {
     } finally {
       agent.destroy();
     }
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions } = await stats(router);
       assert.deepEqual([versions.blue?.requests, versions.blue?.errors], [5, 0]);
     });
@@ -337,7 +324,7 @@ describe('router hardening: hop-by-hop headers (issue 9 §2)', () => {
       assert.deepEqual([got.url, got.bodyBytes, got.bodySha256], ['/prefix/upload', body.length, sha]);
       assert.equal(got.headers.expect, undefined);
     }
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions, clientErrors } = await stats(router);
       assert.deepEqual([versions.blue?.requests, versions.blue?.errors, clientErrors.total], [2, 0, 0]);
     });
@@ -349,7 +336,7 @@ describe('router hardening: hop-by-hop headers (issue 9 §2)', () => {
     assert.equal(answer.headers['x-rollout-version'], 'blue');
     assert.equal(upstream.received.length, 1);
     assert.equal(upstream.received[0]?.headers['x-rollout-version'], undefined);
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions } = await stats(router);
       assert.equal(versions.green, undefined);
       assert.equal(versions.blue?.requests, 1);
@@ -394,7 +381,7 @@ describe('router hardening: client errors are not version errors (issue 9 §2)',
       expected[reason] = (expected[reason] ?? 0) + 1;
     }
     assert.equal(upstream.received.length, 0, 'none of these may reach the version');
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions, clientErrors } = await stats(router);
       assert.deepEqual(versions, {}, 'no requests or errors for any version');
       assert.equal(clientErrors.total, cases.length);
@@ -404,7 +391,7 @@ describe('router hardening: client errors are not version errors (issue 9 §2)',
 
   test('client errors are visible in /admin/stats and cleared by reset-stats', async () => {
     await rawRequest(router, getAndClose('/%2e%2e/x'));
-    await eventually(async () => assert.equal((await stats(router)).clientErrors.total, 1));
+    await untilPasses(async () => assert.equal((await stats(router)).clientErrors.total, 1));
     const { clientErrors } = await stats(router);
     assert.equal(typeof clientErrors.lastAt, 'number');
     await resetStats(router);
@@ -491,7 +478,7 @@ describe('router hardening: failures on the way to the version still count (issu
         assert.equal(answer.status, 502, answer.body);
         assert.equal(answer.headers['x-rollout-version'], 'canary');
       }
-      await eventually(async () => {
+      await untilPasses(async () => {
         const { versions, clientErrors } = await stats(router);
         assert.deepEqual([versions.canary?.requests, versions.canary?.errors], [3, 3]);
         assert.equal(clientErrors.total, 0);
@@ -509,7 +496,7 @@ describe('router hardening: failures on the way to the version still count (issu
         const answer = await brokenOff(router, '/breaks');
         assert.deepEqual(answer, { status: 200, completed: false });
       }
-      await eventually(async () => {
+      await untilPasses(async () => {
         const { versions, clientErrors } = await stats(router);
         assert.deepEqual([versions.canary?.requests, versions.canary?.errors], [3, 3]);
         assert.equal(clientErrors.total, 0);
@@ -648,7 +635,7 @@ describe('router hardening: path traversal cannot leave the target prefix (issue
       [],
       'the upstream must not receive any of them',
     );
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions, clientErrors } = await stats(router);
       assert.deepEqual(versions, {}, 'refused paths are not the version’s requests or errors');
       assert.equal(clientErrors.total, attacks.length, JSON.stringify(clientErrors.byReason));

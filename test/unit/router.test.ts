@@ -8,6 +8,7 @@ import { startTraffic } from '../../src/demo/traffic';
 import { LatencyHistogram } from '../../src/router/latency-histogram';
 import { type RouterHandle, startRouter } from '../../src/router/server';
 import { VersionStats } from '../../src/router/version-stats';
+import { untilPasses } from '../helpers/until-passes';
 
 interface VersionTotalsBody {
   requests: number;
@@ -109,20 +110,6 @@ function usersOn(answers: Map<string, Answer>, version: string): Set<string> {
   return new Set([...answers].filter(([, a]) => a.routedTo === version).map(([user]) => user));
 }
 
-/** The router records a request once its response has finished, which can trail the client by a tick. */
-async function eventually(check: () => Promise<void>, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(20);
-    }
-  }
-}
-
 interface EchoServer {
   url: string;
   hits: number;
@@ -213,7 +200,7 @@ describe('router with demo services', () => {
     for (const [user, answer] of answers) {
       assert.deepEqual(answer, { status: 200, routedTo: 'v1', servedBy: 'v1' }, user);
     }
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions } = await stats(router);
       assert.equal(versions.v1?.requests, 500);
       assert.equal(versions.v2, undefined);
@@ -259,7 +246,7 @@ describe('router with demo services', () => {
     assert.ok(onCanary > 100 && onStable > 100, `${onCanary}/${onStable}`);
     for (const answer of answers.values()) assert.equal(answer.status, answer.routedTo === 'v2' ? 500 : 200);
 
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions } = await stats(router);
       assert.equal(versions.v2?.requests, onCanary);
       assert.equal(versions.v2?.errors, onCanary);
@@ -282,7 +269,7 @@ describe('router with demo services', () => {
     const answers = await routeUsers(router, users2000.slice(0, 80), 40);
     assert.ok(usersOn(answers, 'v2').size > 10 && usersOn(answers, 'v1').size > 10);
 
-    await eventually(async () => {
+    await untilPasses(async () => {
       const m2 = (await call<MetricsBody>(`${router.adminUrl}/admin/metrics?version=v2&sinceMs=${sinceMs}`))
         .body;
       assert.equal(m2.requests, usersOn(answers, 'v2').size);
@@ -424,7 +411,7 @@ describe('router with demo services', () => {
       assert.equal(res.headers.get('x-rollout-version'), 'v3');
       assert.equal(((await res.json()) as { version: string }).version, 'v3');
     }
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions } = await stats(router);
       assert.equal(versions.v3?.requests, 5);
       assert.equal(versions.v3?.errors, 5);
@@ -453,7 +440,7 @@ describe('router with demo services', () => {
     assert.ok(v2Report.failed > 0 && v2Report.ok > 0, JSON.stringify(v2Report));
     assert.equal(typeof v2Report.firstFailureAt, 'number');
 
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions } = await stats(router);
       assert.equal(versions.v1?.requests, v1Report.ok + v1Report.failed);
       assert.equal(versions.v1?.errors, 0);
@@ -465,7 +452,7 @@ describe('router with demo services', () => {
   test('reset-stats clears counters and history but keeps the split', async () => {
     await applySplit(router, stable, canary, 20);
     await routeUsers(router, users2000.slice(0, 20));
-    await eventually(async () => assert.equal(Object.keys((await stats(router)).versions).length, 2));
+    await untilPasses(async () => assert.equal(Object.keys((await stats(router)).versions).length, 2));
     const res = await fetch(`${router.adminUrl}/admin/reset-stats`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -566,7 +553,7 @@ describe('router forwarding', () => {
     assert.equal(res.status, 503);
     await res.arrayBuffer();
     assert.equal(echoA.hits + echoB.hits - hitsBefore, 1);
-    await eventually(async () => {
+    await untilPasses(async () => {
       const { versions } = await stats(router);
       assert.ok((versions.blue?.errors ?? 0) >= 1);
     });
