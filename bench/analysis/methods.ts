@@ -4,7 +4,11 @@ import {
   startStage,
   type SequentialState,
 } from '../../src/analysis/sequential/judge';
-import { offerReference, requestedBounds } from '../../src/analysis/sequential/latency-bounds';
+import {
+  latencyTolerance,
+  offerReference,
+  requestedBounds,
+} from '../../src/analysis/sequential/latency-bounds';
 import type { AnalysisRevision } from '../../src/analysis/revision';
 import { judgeThreshold } from '../../src/analysis/threshold';
 import { DEFAULT_ANALYSIS } from '../../src/spec/analysis';
@@ -77,10 +81,7 @@ export function sequentialMethod(
         state = startStage(state);
       }
       if (ctx.stageElapsed % pollSeconds !== 0) return false;
-      const tolerance = {
-        ratio: DEFAULT_ANALYSIS.latencyToleranceRatio,
-        ms: DEFAULT_ANALYSIS.latencyToleranceMs,
-      };
+      const tolerance = latencyTolerance(DEFAULT_ANALYSIS);
       const bounds =
         revision === 2 && state.latencyBounds ? requestedBounds(state.latencyBounds, tolerance) : null;
       const slowerThan = revision === 1 ? state.slowThresholdMs : null;

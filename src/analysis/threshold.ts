@@ -3,6 +3,7 @@ import { resourceChecks } from './resource-limits';
 import { sampleSizeCheck } from './sample-size';
 import type { CheckEvidence, Verdict, VersionMetrics } from './types';
 import { type AnalysisRevision, CURRENT_REVISION, unarmedSummary } from './revision';
+import { round } from './round';
 
 export interface ThresholdInput {
   canary: VersionMetrics;
@@ -16,7 +17,6 @@ export interface ThresholdInput {
 }
 
 const rate = (m: VersionMetrics): number => (m.requests > 0 ? m.errors / m.requests : 0);
-const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 
 function errorRateCheck({ canary, baseline, config }: ThresholdInput): CheckEvidence {
   const c = rate(canary);

@@ -1,6 +1,6 @@
 import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import { type AnalysisRevision, judge, startStage } from '../analysis/judge';
-import { offerReference, requestedBounds } from '../analysis/sequential/latency-bounds';
+import { latencyTolerance, offerReference, requestedBounds } from '../analysis/sequential/latency-bounds';
 import type { Verdict, VersionMetrics } from '../analysis/types';
 import type { Stage } from '../spec/canary';
 import type { RolloutCore } from '../spec/rollout-core';
@@ -21,7 +21,6 @@ const emptyMetrics = (version: string): VersionMetrics => ({
   p99Ms: null,
 });
 
-/** Reads both versions over the stage so far and judges them; a failed read is "no data", never a pass. */
 /** What a poll asks the metrics source to count beyond requests and errors. */
 function latencyRequest(spec: RolloutCore, state: RolloutState, revision: AnalysisRevision) {
   if (revision === 1) {
@@ -29,11 +28,11 @@ function latencyRequest(spec: RolloutCore, state: RolloutState, revision: Analys
     return slowerThanMs === null ? {} : { slowerThanMs };
   }
   const bounds = state.analysis.latencyBounds;
-  const { latency, latencyToleranceRatio: ratio, latencyToleranceMs: ms } = spec.analysis;
-  const boundsMs = bounds === undefined ? null : requestedBounds(bounds, { ratio, ms });
-  return latency === 'off' || boundsMs === null ? {} : { latencyBoundsMs: boundsMs };
+  const boundsMs = bounds === undefined ? null : requestedBounds(bounds, latencyTolerance(spec.analysis));
+  return spec.analysis.latency === 'off' || boundsMs === null ? {} : { latencyBoundsMs: boundsMs };
 }
 
+/** Reads both versions over the stage so far and judges them; a failed read is "no data", never a pass. */
 async function poll(
   spec: RolloutCore,
   state: RolloutState,

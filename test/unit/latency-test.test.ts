@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { Rng } from '../../bench/analysis/random';
 import {
   initialLatencyBounds,
+  latencyTolerance,
   offerReference,
   requestedBounds,
   startLatencyStage,
@@ -14,7 +15,7 @@ import { type AnalysisConfig, DEFAULT_ANALYSIS } from '../../src/spec/analysis';
 import { initialState } from '../../src/workflows/initial-state';
 
 const config: AnalysisConfig = DEFAULT_ANALYSIS;
-const tolerance = { ratio: config.latencyToleranceRatio, ms: config.latencyToleranceMs };
+const tolerance = latencyTolerance(config);
 
 /** Brute force: ln( ψ^x / Σ_y h(y) ψ^y ) with the hypergeometric pmf summed term by term. */
 function bruteForceLogLR(nc: number, nb: number, x: number, s: number, psi: number): number {

@@ -11,6 +11,7 @@ import {
 } from './latency-bounds';
 import { boundsEvidence } from './latency-evidence';
 import { emptyMixture, logBayesFactor, type MixtureState, updateMixture } from './mixture-test';
+import { round } from '../round';
 
 interface Counts {
   requests: number;
@@ -72,7 +73,6 @@ const countsOf = (m: VersionMetrics): Counts => ({
   errors: m.errors,
   slow: m.slowRequests ?? null,
 });
-const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 
 function delta(now: Counts, before: Counts | undefined): Counts | null {
   const prev = before ?? { requests: 0, errors: 0, slow: 0 };

@@ -1,3 +1,4 @@
+import type { AnalysisConfig } from '../../spec/analysis';
 import type { VersionMetrics } from '../types';
 import { addOddsEvidence, emptyOddsEvidence, intervalLogLR, logOddsBayesFactor } from './odds-ratio-test';
 
@@ -57,6 +58,12 @@ export interface LatencyTolerance {
   ratio: number;
   ms: number;
 }
+
+/** The spec's tolerance, as the latency test takes it. */
+export const latencyTolerance = (config: AnalysisConfig): LatencyTolerance => ({
+  ratio: config.latencyToleranceRatio,
+  ms: config.latencyToleranceMs,
+});
 
 /** The canary's bound for a baseline bound: under H0 "no slower than the tolerance", still valid. */
 export const canaryBound = (boundMs: number, tolerance: LatencyTolerance): number =>

@@ -1,8 +1,8 @@
 import type { AnalysisConfig } from '../../spec/analysis';
 import type { CheckEvidence, VersionMetrics } from '../types';
 import { type LatencyBoundsState, latencyUnarmedReason, logLatencyBayesFactor } from './latency-bounds';
+import { round } from '../round';
 
-const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 const ms = (x: number): string => `${round(x, 1)}ms`;
 
 /** The latency check of one verdict: the bounds, the counts behind them, the statistic, and what it waits for. */

@@ -4,7 +4,7 @@
  * callers wrap a thrown Error into theirs (a TransientError naming where the buckets came from).
  */
 
-import { finiteNumber } from './values';
+import { describeValue, finiteNumber } from './values';
 
 /** One cumulative bucket: `count` requests took at most `leMs` milliseconds (Infinity for "+Inf"). */
 export interface CumulativeBucket {
@@ -87,20 +87,22 @@ export function cumulativeBucketsProblem(buckets: readonly CumulativeBucket[]): 
  */
 export function parseCumulativeBuckets(value: unknown): CumulativeBucket[] {
   if (!Array.isArray(value)) {
-    throw new Error(`expected an array of { "le": ms | "+Inf", "count": n } buckets, got ${describe(value)}`);
+    throw new Error(
+      `expected an array of { "le": ms | "+Inf", "count": n } buckets, got ${describeValue(value, 60)}`,
+    );
   }
   const buckets = value.map((entry: unknown, i): CumulativeBucket => {
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      throw new Error(`bucket [${i}] is not an object (got ${describe(entry)})`);
+      throw new Error(`bucket [${i}] is not an object (got ${describeValue(entry, 60)})`);
     }
     const { le, count } = entry as Record<string, unknown>;
     const leMs = le === '+Inf' ? Infinity : finiteNumber(le);
     if (leMs === undefined) {
-      throw new Error(`bucket [${i}]: le must be milliseconds or "+Inf" (got ${describe(le)})`);
+      throw new Error(`bucket [${i}]: le must be milliseconds or "+Inf" (got ${describeValue(le, 60)})`);
     }
     const n = finiteNumber(count);
     if (n === undefined || n < 0) {
-      throw new Error(`bucket [${i}]: count must be a non-negative number (got ${describe(count)})`);
+      throw new Error(`bucket [${i}]: count must be a non-negative number (got ${describeValue(count, 60)})`);
     }
     return { leMs, count: n };
   });
@@ -111,10 +113,4 @@ export function parseCumulativeBuckets(value: unknown): CumulativeBucket[] {
 
 function formatLe(leMs: number): string {
   return leMs === Infinity ? '+Inf' : String(leMs);
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

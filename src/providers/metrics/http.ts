@@ -6,7 +6,7 @@ import { ConfigurationError, TransientError } from '../errors';
 import { requestJson } from '../http-json';
 import { type CumulativeBucket, parseCumulativeBuckets, slowCountsFromBuckets } from './cumulative-buckets';
 import type { MetricsProvider, MetricsWindow } from './types';
-import { assertVersion, describeEndpoint, finiteNumber } from './values';
+import { assertVersion, describeEndpoint, describeValue, finiteNumber } from './values';
 
 type FieldName = keyof HttpMetricsConfig['fields'];
 
@@ -79,7 +79,7 @@ export class HttpMetricsProvider implements MetricsProvider {
       const value = finiteNumber(raw);
       if (value === undefined) {
         throw new TransientError(
-          `${endpoint}: no values found for ${name} at ${this.config.fields[name]} (got ${describe(raw)})`,
+          `${endpoint}: no values found for ${name} at ${this.config.fields[name]} (got ${describeValue(raw)})`,
         );
       }
       if (value < 0) {
@@ -126,10 +126,4 @@ export class HttpMetricsProvider implements MetricsProvider {
     }
     return metrics;
   }
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -23,6 +23,13 @@ export function finiteNumber(value: unknown): number | undefined {
   return undefined;
 }
 
+/** A value quoted in an error message: JSON, cut to `max` characters. */
+export function describeValue(value: unknown, max = 80): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
 /** A URL for error messages: no credentials, no query string (it may carry tokens). */
 export function describeEndpoint(url: string): string {
   try {
