@@ -9,10 +9,12 @@ import type { DesiredSplit, TrafficSplit, VersionTarget } from '../providers/tra
 import type { HealthCheckConfig, SmokeTest } from '../spec/checks';
 import type { DeployConfig, NotifyConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
 import { classified } from './failures';
+import { desiredSplit, splitMismatch } from './split-check';
 import { secretEnvNames } from './secret-env';
 
 export interface SetTrafficInput extends DesiredSplit {
   traffic: TrafficConfig;
+  service?: string;
 }
 
 export interface DeployInput {
@@ -51,25 +53,26 @@ function heartbeatEvery(ms: number): () => void {
 export function createActivities(providers: ProviderRegistry = defaultProviders) {
   return {
     /** Sets the split, then reads it back: the router, not our memory, is the truth. */
-    async setTraffic({ traffic, ...desired }: SetTrafficInput): Promise<TrafficSplit> {
+    async setTraffic({ traffic, service, ...input }: SetTrafficInput): Promise<TrafficSplit> {
       return classified(async () => {
-        const router = providers.traffic(traffic);
+        const desired = desiredSplit(input);
+        const router = providers.traffic(traffic, service);
         await router.setSplit(desired);
         const actual = await router.getSplit();
-        if (
-          actual.weights.canary !== desired.canaryWeight ||
-          actual.stable?.version !== desired.stable.version
-        ) {
-          throw new Error(
-            `router reports ${JSON.stringify(actual.weights)}, wanted canary ${desired.canaryWeight}`,
-          );
-        }
+        const mismatch = splitMismatch(desired, actual);
+        if (mismatch) throw new Error(`${traffic.provider} reports ${mismatch}`);
         return actual;
       });
     },
 
-    async getTraffic({ traffic }: { traffic: TrafficConfig }): Promise<TrafficSplit> {
-      return classified(() => providers.traffic(traffic).getSplit());
+    async getTraffic({
+      traffic,
+      service,
+    }: {
+      traffic: TrafficConfig;
+      service?: string;
+    }): Promise<TrafficSplit> {
+      return classified(() => providers.traffic(traffic, service).getSplit());
     },
 
     async deployVersion({ service, deploy, target, environment }: DeployInput): Promise<DeployResult> {

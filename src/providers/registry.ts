@@ -1,4 +1,5 @@
 import type { DeployConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
+import { CommandTrafficRouter } from './traffic/command';
 import { CommandDeployer } from './deploy/command';
 import { NoopDeployer } from './deploy/none';
 import { ProcessDeployer } from './deploy/process';
@@ -13,7 +14,8 @@ import type { TrafficRouter } from './traffic/types';
 
 /** Builds a provider from its spec section; a new provider is a new file plus one line here. */
 export interface ProviderRegistry {
-  traffic(config: TrafficConfig): TrafficRouter;
+  /** `service` names the rollout's service to providers that serve several (the command provider). */
+  traffic(config: TrafficConfig, service?: string): TrafficRouter;
   metrics(config: ResolvedMetricsConfig): MetricsProvider;
   deployer(config: DeployConfig): Deployer;
 }
@@ -42,8 +44,17 @@ export function deployer(config: DeployConfig): Deployer {
   }
 }
 
+export function trafficRouter(config: TrafficConfig, service?: string): TrafficRouter {
+  switch (config.provider) {
+    case 'embedded':
+      return new EmbeddedTrafficRouter(config.adminUrl);
+    case 'command':
+      return new CommandTrafficRouter(config, service);
+  }
+}
+
 export const defaultProviders: ProviderRegistry = {
-  traffic: (config) => new EmbeddedTrafficRouter(config.adminUrl),
+  traffic: trafficRouter,
   metrics: metricsProvider,
   deployer,
 };

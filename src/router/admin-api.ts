@@ -10,6 +10,7 @@ import type { VersionStats } from './version-stats';
 export interface AdminDeps {
   table: RoutingTable;
   stats: VersionStats;
+  matchedStats: VersionStats;
   clientErrors: ClientErrorStats;
   guard: AdminGuard;
   /** Whether a target is the router's own proxy or admin address; known once it listens. */
@@ -128,6 +129,8 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
 
   app.get('/admin/stats', async () => ({
     versions: deps.stats.snapshotTotals(),
+    // Testers the header route sent to the canary: left out of the analysis (see README).
+    headerMatched: deps.matchedStats.snapshotTotals(),
     // Requests refused for what the client sent; never part of any version's requests or errors.
     clientErrors: deps.clientErrors.snapshot(),
     splitHistory: deps.table.history(),
@@ -135,6 +138,7 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
 
   app.post('/admin/reset-stats', async () => {
     deps.stats.reset();
+    deps.matchedStats.reset();
     deps.clientErrors.reset();
     deps.table.clearHistory();
     return { ok: true };

@@ -21,6 +21,8 @@ export const VERSION_HEADER = 'x-rollout-version';
 export interface ProxyDeps {
   table: RoutingTable;
   stats: VersionStats;
+  /** Requests the header route sent to the canary: counted apart, never part of the analysis. */
+  matchedStats: VersionStats;
   clientErrors: ClientErrorStats;
   upstreamTimeoutMs: number;
 }
@@ -44,6 +46,7 @@ export interface ProxyDeps {
 interface Outcome {
   version: string | null;
   clientError: ClientErrorReason | null;
+  matched?: boolean;
 }
 
 /** The public side of the router: every method and path is forwarded to the version the user's cohort maps to. */
@@ -110,7 +113,7 @@ export async function buildProxy(deps: ProxyDeps): Promise<FastifyInstance> {
     if (outcome?.clientError != null) {
       deps.clientErrors.record(outcome.clientError, outcome.version);
     } else if (outcome?.version != null) {
-      deps.stats.record(outcome.version, {
+      (outcome.matched ? deps.matchedStats : deps.stats).record(outcome.version, {
         isError: reply.statusCode >= 500,
         latencyMs: reply.elapsedTime,
         at: Date.now(),
@@ -131,13 +134,13 @@ export async function buildProxy(deps: ProxyDeps): Promise<FastifyInstance> {
     const cohort = resolveCohortKey(request.headers);
     if (cohort.setCookie !== null) void reply.header('set-cookie', cohort.setCookie);
 
-    const choice = deps.table.route(cohortBucket(cohort.key));
+    const choice = deps.table.route(cohortBucket(cohort.key), request.headers);
     if (choice === null) {
       void reply.code(503).send({ error: 'no route' });
       return;
     }
 
-    outcomes.set(request, { version: choice.version, clientError: null });
+    outcomes.set(request, { version: choice.version, clientError: null, matched: choice.matched === true });
     void reply.header(VERSION_HEADER, choice.version);
     const url = joinTarget(choice.target, requestTarget);
     if (url === null) {
@@ -155,7 +158,11 @@ export async function buildProxy(deps: ProxyDeps): Promise<FastifyInstance> {
           // finish, so onResponse would not count it at all: count the version's error here.
           if (outcomes.get(request)?.clientError !== null) return;
           outcomes.delete(request);
-          deps.stats.record(choice.version, { isError: true, latencyMs: reply.elapsedTime, at: Date.now() });
+          (choice.matched ? deps.matchedStats : deps.stats).record(choice.version, {
+            isError: true,
+            latencyMs: reply.elapsedTime,
+            at: Date.now(),
+          });
         },
       });
     } catch (err) {

@@ -50,10 +50,12 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RouterHandl
   checkAdminExposure(adminHost, opts.adminToken);
   const table = new RoutingTable();
   const stats = new VersionStats();
+  const matchedStats = new VersionStats();
   const clientErrors = new ClientErrorStats();
   const proxy = await buildProxy({
     table,
     stats,
+    matchedStats,
     clientErrors,
     upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
   });
@@ -62,6 +64,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RouterHandl
   const admin = buildAdminApi({
     table,
     stats,
+    matchedStats,
     clientErrors,
     guard: { token: opts.adminToken, hostAllowed: hostAllowList(adminHost, adminHosts) },
     isOwnAddress: (target) => isOwnAddress(target),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 // The spec validates its targets with this same schema, so a spec that passes is never refused here.
 import { targetList } from '../spec/target-url';
+import { headerMatchSchema } from '../spec/traffic';
 
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
@@ -14,10 +15,15 @@ export const splitUpdateSchema = z
     stable: routeSchema,
     canary: routeSchema.nullable().optional(),
     canaryWeight: z.number().int().min(0).max(100),
+    // Testers carrying every one of these headers go to the canary, whatever the weight.
+    match: headerMatchSchema.nullable().optional(),
   })
   .superRefine((value, ctx) => {
     if (value.canaryWeight > 0 && (value.canary === null || value.canary === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['canary'], message: 'required when canaryWeight > 0' });
+    }
+    if (value.match && !value.canary) {
+      ctx.addIssue({ code: 'custom', path: ['match'], message: 'a header route needs a canary' });
     }
     if (value.canary && value.canary.version === value.stable.version) {
       ctx.addIssue({

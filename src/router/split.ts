@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { HeaderMatch } from '../spec/traffic';
 import type { RouteSpec, SplitUpdate } from './split-schema';
 import { isCanaryBucket } from './cohort';
 
@@ -5,6 +7,7 @@ export interface SplitView {
   stable: RouteSpec | null;
   canary: RouteSpec | null;
   weights: { stable: number; canary: number };
+  match: HeaderMatch | null;
   updatedAt: number;
 }
 
@@ -18,6 +21,8 @@ export interface SplitHistoryEntry {
 export interface RouteChoice {
   version: string;
   target: string;
+  /** Sent to the canary by the header route, not by the weight. */
+  matched?: boolean;
 }
 
 const MAX_HISTORY = 1000;
@@ -38,8 +43,12 @@ interface ActiveSplit {
   stable: TargetPool | null;
   canary: TargetPool | null;
   canaryWeight: number;
+  match: HeaderMatch | null;
   updatedAt: number;
 }
+
+const matches = (match: HeaderMatch, headers: IncomingHttpHeaders): boolean =>
+  Object.entries(match.headers).every(([name, value]) => headers[name] === value);
 
 /**
  * The routing table. Updates swap in a whole new object, so a request never observes a
@@ -50,7 +59,7 @@ export class RoutingTable {
   private changes: SplitHistoryEntry[] = [];
 
   constructor(now: number = Date.now()) {
-    this.active = { stable: null, canary: null, canaryWeight: 0, updatedAt: now };
+    this.active = { stable: null, canary: null, canaryWeight: 0, match: null, updatedAt: now };
   }
 
   apply(update: SplitUpdate, now: number = Date.now()): SplitView {
@@ -59,6 +68,7 @@ export class RoutingTable {
       stable: new TargetPool(cloneRoute(update.stable)),
       canary: canary === null ? null : new TargetPool(cloneRoute(canary)),
       canaryWeight: update.canaryWeight,
+      match: update.match ? { headers: { ...update.match.headers } } : null,
       updatedAt: now,
     };
     this.changes.push({
@@ -72,19 +82,22 @@ export class RoutingTable {
   }
 
   /** Returns null when there is nowhere to send this bucket. */
-  route(bucket: number): RouteChoice | null {
-    const { stable, canary, canaryWeight } = this.active;
+  route(bucket: number, headers: IncomingHttpHeaders = {}): RouteChoice | null {
+    const { stable, canary, canaryWeight, match } = this.active;
+    if (canary !== null && match !== null && matches(match, headers))
+      return { ...canary.pick(), matched: true };
     if (canary !== null && canaryWeight > 0 && isCanaryBucket(bucket, canaryWeight)) return canary.pick();
     if (stable !== null && canaryWeight < 100) return stable.pick();
     return null;
   }
 
   view(): SplitView {
-    const { stable, canary, canaryWeight, updatedAt } = this.active;
+    const { stable, canary, canaryWeight, match, updatedAt } = this.active;
     return {
       stable: stable === null ? null : cloneRoute(stable.spec),
       canary: canary === null ? null : cloneRoute(canary.spec),
       weights: { stable: 100 - canaryWeight, canary: canaryWeight },
+      match: match === null ? null : { headers: { ...match.headers } },
       updatedAt,
     };
   }

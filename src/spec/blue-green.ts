@@ -4,14 +4,22 @@ import { duration } from './duration';
 import { resolvedInterval, resolveMonitoring } from './monitoring';
 import { serviceName, versionName } from './patterns';
 import { sharedSections } from './shared-sections';
-import { resolveMetricsConfig } from './providers';
+import { checkMetricsSource, resolveMetricsConfig } from './metrics-source';
 import { checkTargetOverlap } from './target-overlap';
 import { targetList } from './target-url';
+import { routeList } from './traffic';
+import { checkRoutes, routerAdminUrl } from './traffic-routes';
 
 export const ENVIRONMENTS = ['blue', 'green'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
-const environmentSchema = z.object({ targets: targetList }).strict();
+const environmentSchema = z
+  .object({
+    targets: targetList,
+    // What a load balancer other than the embedded router routes to (see traffic-routes.ts).
+    routes: routeList.optional(),
+  })
+  .strict();
 
 export const validationSchema = z
   .object({
@@ -67,8 +75,13 @@ export const blueGreenSpecSchema = z
           targets: doc?.environments?.green?.targets,
           sameAs: 'blue',
         },
-        doc?.traffic?.adminUrl,
+        routerAdminUrl(doc?.traffic),
       );
+      checkRoutes(ctx, doc?.traffic, [
+        { path: ['environments', 'blue'], value: doc?.environments?.blue },
+        { path: ['environments', 'green'], value: doc?.environments?.green },
+      ]);
+      checkMetricsSource(ctx, doc?.traffic, doc?.metrics, doc?.analysis);
       // The validation slice is polled at the resolved interval, like a canary stage.
       const monitoring = doc?.monitoring;
       const validation = doc?.validation;
@@ -87,7 +100,7 @@ export const blueGreenSpecSchema = z
   .transform((spec) => ({
     ...spec,
     monitoring: resolveMonitoring(spec.monitoring),
-    metrics: resolveMetricsConfig(spec.metrics, spec.traffic.adminUrl),
+    metrics: resolveMetricsConfig(spec.metrics, spec.traffic),
   }));
 
 export type BlueGreenSpecInput = z.input<typeof blueGreenSpecSchema>;

@@ -1,19 +1,31 @@
 import { z } from 'zod';
 import { checkLatencyData } from './latency-data';
 import { duration } from './duration';
-import { resolveMetricsConfig } from './providers';
+import { checkMetricsSource, resolveMetricsConfig } from './metrics-source';
 import { resolvedInterval, resolveMonitoring } from './monitoring';
 import { serviceName, versionName } from './patterns';
 import { sharedSections } from './shared-sections';
 import { checkTargetOverlap } from './target-overlap';
 import { targetList } from './target-url';
+import { headerMatchSchema, routeList } from './traffic';
+import { checkHeaderMatch, checkRoutes, routerAdminUrl } from './traffic-routes';
 
 export const DEFAULT_STAGES = [1, 5, 10, 25, 50, 100] as const;
 
 export const versionTargetSchema = z
   .object({
     version: versionName,
+    // What the checks probe, and what the embedded router proxies to.
     targets: targetList,
+    // What any other load balancer routes to, by its own names (see traffic-routes.ts).
+    routes: routeList.optional(),
+  })
+  .strict();
+
+const canaryTargetSchema = versionTargetSchema
+  .extend({
+    // Testers carrying these headers reach the canary for the whole rollout, whatever the weight.
+    match: headerMatchSchema.optional(),
   })
   .strict();
 
@@ -57,7 +69,7 @@ export const canarySpecSchema = z
     strategy: z.literal('canary').default('canary'),
     service: serviceName,
     stable: versionTargetSchema,
-    canary: versionTargetSchema,
+    canary: canaryTargetSchema,
     stages: stagesSchema.default(DEFAULT_STAGES.map((w) => ({ weight: w }))),
     ...sharedSections,
     promotion: promotionSchema.default(promotionSchema.parse({})),
@@ -80,8 +92,14 @@ export const canarySpecSchema = z
         ctx,
         { path: ['stable', 'targets'], targets: doc?.stable?.targets },
         { path: ['canary', 'targets'], targets: doc?.canary?.targets, sameAs: 'stable' },
-        doc?.traffic?.adminUrl,
+        routerAdminUrl(doc?.traffic),
       );
+      checkRoutes(ctx, doc?.traffic, [
+        { path: ['stable'], value: doc?.stable },
+        { path: ['canary'], value: doc?.canary },
+      ]);
+      checkHeaderMatch(ctx, doc?.traffic, doc?.canary?.match);
+      checkMetricsSource(ctx, doc?.traffic, doc?.metrics, doc?.analysis);
       // Compared with the interval the rollout will really use, written out or defaulted.
       const monitoring = doc?.monitoring;
       if (typeof monitoring?.window !== 'number' || !Array.isArray(doc?.stages)) return;
@@ -103,7 +121,7 @@ export const canarySpecSchema = z
     ...spec,
     stages: spec.stages.map((s) => ({ weight: s.weight, windowMs: s.window ?? spec.monitoring.window })),
     monitoring: resolveMonitoring(spec.monitoring),
-    metrics: resolveMetricsConfig(spec.metrics, spec.traffic.adminUrl),
+    metrics: resolveMetricsConfig(spec.metrics, spec.traffic),
   }));
 
 export type CanarySpecInput = z.input<typeof canarySpecSchema>;

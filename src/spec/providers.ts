@@ -5,12 +5,9 @@ import { jsonPathProblem } from './json-path';
 import { httpUrl } from './patterns';
 import { renderTemplate, templateVariables } from './template';
 
-export const trafficSchema = z
-  .object({
-    provider: z.literal('embedded').default('embedded'),
-    adminUrl: httpUrl.default('http://127.0.0.1:9901'),
-  })
-  .strict();
+import { absolutePath, routeName, runtimeApiAddress } from './traffic';
+
+export { trafficSchema, type TrafficConfig } from './traffic';
 
 const metricsEmbedded = z
   .object({
@@ -176,11 +173,23 @@ const metricsHttp = z
     }
   });
 
+const metricsHaproxy = z
+  .object({
+    // HAProxy's own per-server counters (`show stat`), grouped into versions by the versions map.
+    // Each defaults to the haproxy traffic section's.
+    provider: z.literal('haproxy'),
+    runtimeApi: runtimeApiAddress.optional(),
+    backend: routeName.optional(),
+    versionsMap: absolutePath.optional(),
+    timeout: duration.refine((ms) => ms >= 100, 'must be at least 100ms').default(5_000),
+  })
+  .strict();
+
 export const metricsSchema = z.discriminatedUnion(
   'provider',
-  [metricsEmbedded, metricsPrometheus, metricsHttp],
+  [metricsEmbedded, metricsPrometheus, metricsHttp, metricsHaproxy],
   {
-    error: 'provider must be one of: embedded, prometheus, http',
+    error: 'provider must be one of: embedded, prometheus, http, haproxy',
   },
 );
 
@@ -193,19 +202,17 @@ export const notifySchema = z
   })
   .strict();
 
-export type TrafficConfig = z.output<typeof trafficSchema>;
 export type MetricsConfig = z.output<typeof metricsSchema>;
 export type EmbeddedMetricsConfig = Extract<MetricsConfig, { provider: 'embedded' }>;
 export type PrometheusMetricsConfig = Extract<MetricsConfig, { provider: 'prometheus' }>;
 export type HttpMetricsConfig = Extract<MetricsConfig, { provider: 'http' }>;
-/** The metrics section after spec resolution: the embedded provider always knows its adminUrl. */
+export type HaproxyMetricsConfig = Extract<MetricsConfig, { provider: 'haproxy' }>;
+/** After spec resolution the embedded and haproxy providers know where to read. */
+export type ResolvedHaproxyMetricsConfig = HaproxyMetricsConfig &
+  Required<Pick<HaproxyMetricsConfig, 'runtimeApi' | 'backend' | 'versionsMap'>>;
 export type ResolvedMetricsConfig =
-  (EmbeddedMetricsConfig & { adminUrl: string }) | PrometheusMetricsConfig | HttpMetricsConfig;
+  | (EmbeddedMetricsConfig & { adminUrl: string })
+  | PrometheusMetricsConfig
+  | HttpMetricsConfig
+  | ResolvedHaproxyMetricsConfig;
 export type NotifyConfig = z.output<typeof notifySchema>;
-
-/** Only the embedded provider defaults to the traffic router's admin API. */
-export function resolveMetricsConfig(metrics: MetricsConfig, trafficAdminUrl: string): ResolvedMetricsConfig {
-  return metrics.provider === 'embedded'
-    ? { ...metrics, adminUrl: metrics.adminUrl ?? trafficAdminUrl }
-    : metrics;
-}

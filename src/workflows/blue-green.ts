@@ -35,7 +35,7 @@ export async function blueGreenRollout({ spec }: BlueGreenRolloutInput): Promise
   touch(state);
   let core: RolloutCore | null = null;
   try {
-    const live = findLive(spec, await forward.getTraffic({ traffic: spec.traffic }));
+    const live = findLive(spec, await forward.getTraffic({ traffic: spec.traffic, service: spec.service }));
     core = live.core;
     state.environments = { live: live.live, idle: live.idle };
     state.stableVersion = core.stable.version;
@@ -88,6 +88,7 @@ async function progress(
   state.stageIndex = state.stageWeights.length - 1;
   const split = await forward.setTraffic({
     traffic: spec.traffic,
+    service: spec.service,
     stable: core.canary,
     canary: core.stable,
     canaryWeight: 0,
@@ -113,7 +114,13 @@ async function progress(
   }
   await retireQuietly(core, state, 'stable');
   // The old environment leaves the router's table: it is the idle target of the next rollout.
-  await forward.setTraffic({ traffic: spec.traffic, stable: core.canary, canary: null, canaryWeight: 0 });
+  await forward.setTraffic({
+    traffic: spec.traffic,
+    service: spec.service,
+    stable: core.canary,
+    canary: null,
+    canaryWeight: 0,
+  });
   finish(state, 'promoted');
   await notifyQuietly(core, 'promoted', `${core.canary.version} live on ${state.environments?.idle}`);
   return 'promoted';

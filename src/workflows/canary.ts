@@ -55,7 +55,13 @@ async function progress(
 ): Promise<Progress> {
   if (!resumed) {
     // The router is the source of truth: start from a known split with no canary traffic.
-    await forward.setTraffic({ traffic: spec.traffic, stable: spec.stable, canary: null, canaryWeight: 0 });
+    await forward.setTraffic({
+      traffic: spec.traffic,
+      service: spec.service,
+      stable: spec.stable,
+      canary: null,
+      canaryWeight: 0,
+    });
     const preTrafficFailure = await deployAndVerify(spec, state);
     if (preTrafficFailure) return failBeforeTraffic(spec, state, preTrafficFailure);
   }
@@ -90,6 +96,7 @@ async function promote(
   state.phase = 'promoting';
   const split = await forward.setTraffic({
     traffic: spec.traffic,
+    service: spec.service,
     stable: spec.canary,
     canary: null,
     canaryWeight: 0,

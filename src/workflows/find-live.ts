@@ -12,8 +12,13 @@ export interface LiveEnvironment {
 
 type TrafficSplit = Awaited<ReturnType<RolloutActivities['getTraffic']>>;
 
-const sameTargets = (a: string[], b: string[]): boolean =>
+const sameSet = (a: string[], b: string[]): boolean =>
   a.length === b.length && [...a].sort().every((t, i) => t === [...b].sort()[i]);
+
+/** The embedded router names targets; every other load balancer names its own routes. */
+function routedBy(environment: { targets: string[]; routes?: string[] }, routes: boolean): string[] {
+  return routes ? (environment.routes ?? []) : environment.targets;
+}
 
 /**
  * Which environment serves users is the router's answer, not the previous rollout's memory:
@@ -33,12 +38,14 @@ export function findLive(spec: BlueGreenSpec, split: TrafficSplit): LiveEnvironm
       'SplitInProgress',
     );
   }
+  const byRoutes = spec.traffic.provider !== 'embedded';
+  const liveNames = routedBy(live, byRoutes);
   const name = (['blue', 'green'] as const).find((env) =>
-    sameTargets(spec.environments[env].targets, live.targets),
+    sameSet(routedBy(spec.environments[env], byRoutes), liveNames),
   );
   if (!name) {
     throw ApplicationFailure.nonRetryable(
-      `the router's live targets ${live.targets.join(', ')} are neither blue's nor green's`,
+      `the router's live ${byRoutes ? 'routes' : 'targets'} ${liveNames.join(', ')} are neither blue's nor green's`,
       'UnknownLiveEnvironment',
     );
   }
@@ -51,8 +58,8 @@ export function findLive(spec: BlueGreenSpec, split: TrafficSplit): LiveEnvironm
     idle,
     core: {
       ...spec,
-      stable: { version: live.version, targets: spec.environments[name].targets },
-      canary: { version: spec.version, targets: spec.environments[idle].targets },
+      stable: { version: live.version, ...spec.environments[name] },
+      canary: { version: spec.version, ...spec.environments[idle] },
     },
   };
 }

@@ -4,6 +4,7 @@ import { polling, restoring, waiting } from './activity-stubs';
 import { record, touch } from './control';
 import type { Outcome, Phase, RolloutState } from './state';
 import { failureText } from './failure-text';
+import { confirmedBy } from './traffic';
 
 const SLOW_ROLLBACK_WARNING = '15s';
 
@@ -17,7 +18,13 @@ export async function restoreStable(spec: RolloutCore, state: RolloutState, reas
     record(state, 'rollback', reason);
     let done = false;
     const restored = restoring
-      .setTraffic({ traffic: spec.traffic, stable: spec.stable, canary: spec.canary, canaryWeight: 0 })
+      .setTraffic({
+        traffic: spec.traffic,
+        service: spec.service,
+        stable: spec.stable,
+        canary: spec.canary,
+        canaryWeight: 0,
+      })
       .finally(() => {
         done = true;
       });
@@ -30,7 +37,7 @@ export async function restoreStable(spec: RolloutCore, state: RolloutState, reas
     record(
       state,
       'set-weight',
-      `router confirms stable ${split.weights.stable}%, canary ${split.weights.canary}%`,
+      `${confirmedBy(spec)} stable ${split.weights.stable}%, canary ${split.weights.canary}%`,
     );
   });
 }

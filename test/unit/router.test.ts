@@ -393,6 +393,7 @@ describe('router with demo services', () => {
       stable,
       canary,
       weights: { stable: 75, canary: 25 },
+      match: null,
       updatedAt: got.body.updatedAt,
     });
     assert.ok(got.body.updatedAt >= t0 && got.body.updatedAt <= Date.now());
@@ -461,6 +462,7 @@ describe('router with demo services', () => {
     assert.deepEqual(await stats(router), {
       versions: {},
       clientErrors: { total: 0, byReason: {}, byVersion: {}, lastAt: null },
+      headerMatched: {},
       splitHistory: [],
     });
     const split = await call<{ weights: { canary: number } }>(`${router.adminUrl}/admin/split`);

@@ -55,7 +55,7 @@ describe('parseCanarySpec defaults', () => {
   });
 
   test('metrics.adminUrl falls back to the default traffic adminUrl', () => {
-    assert.equal(spec.traffic.adminUrl, 'http://127.0.0.1:9901');
+    assert.deepEqual(spec.traffic, { provider: 'embedded', adminUrl: 'http://127.0.0.1:9901' });
     assert.deepEqual(spec.metrics, { provider: 'embedded', adminUrl: 'http://127.0.0.1:9901' });
   });
 
@@ -69,7 +69,7 @@ describe('parseCanarySpec defaults', () => {
       metrics: { adminUrl: 'http://metrics.internal:9000' },
     });
     assert.deepEqual(own.metrics, { provider: 'embedded', adminUrl: 'http://metrics.internal:9000' });
-    assert.equal(own.traffic.adminUrl, 'http://router.internal:7000');
+    assert.deepEqual(own.traffic, { provider: 'embedded', adminUrl: 'http://router.internal:7000' });
   });
 
   test('the remaining sections get their defaults', () => {
