@@ -9,6 +9,7 @@ import type { DesiredSplit, TrafficSplit, VersionTarget } from '../providers/tra
 import type { HealthCheckConfig, SmokeTest } from '../spec/checks';
 import type { DeployConfig, NotifyConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
 import { classified } from './failures';
+import { warmUpHaproxyCounters } from './haproxy-warm-up';
 import { desiredSplit, splitMismatch } from './split-check';
 import { secretEnvNames } from './secret-env';
 
@@ -61,6 +62,9 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
         const actual = await router.getSplit();
         const mismatch = splitMismatch(desired, actual);
         if (mismatch) throw new Error(`${traffic.provider} reports ${mismatch}`);
+        // HAProxy's counters are cumulative: sampling from the first weight change on means the
+        // windows that open next are counted whole (see HaproxyMetricsProvider).
+        if (traffic.provider === 'haproxy') await warmUpHaproxyCounters(traffic);
         return actual;
       });
     },

@@ -1,5 +1,8 @@
 import type { DeployConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
+import { HaproxyMetricsProvider } from './metrics/haproxy';
 import { CommandTrafficRouter } from './traffic/command';
+import { HaproxyTrafficRouter } from './traffic/haproxy';
+import { NginxTrafficRouter } from './traffic/nginx';
 import { CommandDeployer } from './deploy/command';
 import { NoopDeployer } from './deploy/none';
 import { ProcessDeployer } from './deploy/process';
@@ -28,6 +31,8 @@ export function metricsProvider(config: ResolvedMetricsConfig): MetricsProvider 
       return new PrometheusMetricsProvider(config);
     case 'http':
       return new HttpMetricsProvider(config);
+    case 'haproxy':
+      return new HaproxyMetricsProvider(config);
   }
 }
 
@@ -48,6 +53,10 @@ export function trafficRouter(config: TrafficConfig, service?: string): TrafficR
   switch (config.provider) {
     case 'embedded':
       return new EmbeddedTrafficRouter(config.adminUrl);
+    case 'haproxy':
+      return new HaproxyTrafficRouter(config);
+    case 'nginx':
+      return new NginxTrafficRouter(config);
     case 'command':
       return new CommandTrafficRouter(config, service);
   }

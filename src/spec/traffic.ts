@@ -101,6 +101,9 @@ const trafficNginx = z
     variable: z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'an nginx variable name without "$"'),
     // A user keeps their cohort as the weight grows; requests without the key are split per request.
     cohort: cohortKey.default({ cookie: 'rollout_user' }),
+    // Optional: a URL on this nginx answering `$<variable>_split_id` (see docs/nginx.conf). With it,
+    // a step waits until the running workers serve the new split, and read-back asks them.
+    statusUrl: httpUrl.optional(),
     test: z.array(z.string().max(4096)).min(1).max(64).default(['nginx', '-t']),
     reload: z.array(z.string().max(4096)).min(1).max(64).default(['nginx', '-s', 'reload']),
     timeout: timeout(5_000, 5_000),
