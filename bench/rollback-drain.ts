@@ -2,10 +2,12 @@ import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HaproxyTrafficRouter } from '../src/providers/traffic/haproxy';
 import { NginxTrafficRouter } from '../src/providers/traffic/nginx';
 import { EmbeddedTrafficRouter } from '../src/providers/traffic/embedded';
 import type { DesiredSplit } from '../src/providers/traffic/types';
 import { startRouter } from '../src/router/server';
+import { startHaproxy } from '../test/helpers/haproxy';
 import { startNginx } from '../test/helpers/nginx';
 import { median } from './stats';
 
@@ -65,19 +67,8 @@ const split = (stable: string, canary: string, canaryWeight: number): DesiredSpl
   canaryWeight,
 });
 
+// The embedded router first: the baseline the load balancers are compared with.
 const routers: RouterEntry[] = [
-  {
-    name: 'nginx (include file + reload)',
-    async start({ stable, canary }) {
-      const nginx = await startNginx({ upstreams: { blue: stable, green: canary } });
-      const router = new NginxTrafficRouter(nginx.configFor());
-      return {
-        url: nginx.url,
-        setCanaryWeight: async (w) => void (await router.setSplit(split(stable, canary, w))),
-        stop: () => nginx.stop(),
-      };
-    },
-  },
   {
     name: 'embedded (admin API)',
     async start({ stable, canary }) {
@@ -87,6 +78,30 @@ const routers: RouterEntry[] = [
         url: handle.url,
         setCanaryWeight: async (w) => void (await router.setSplit(split(stable, canary, w))),
         stop: () => handle.close(),
+      };
+    },
+  },
+  {
+    name: 'haproxy (runtime API)',
+    async start({ stable, canary }) {
+      const haproxy = await startHaproxy({ blue: stable, green: canary });
+      const router = new HaproxyTrafficRouter(haproxy.configFor());
+      return {
+        url: haproxy.url,
+        setCanaryWeight: async (w) => void (await router.setSplit(split(stable, canary, w))),
+        stop: () => haproxy.stop(),
+      };
+    },
+  },
+  {
+    name: 'nginx (include file + reload)',
+    async start({ stable, canary }) {
+      const nginx = await startNginx({ upstreams: { blue: stable, green: canary } });
+      const router = new NginxTrafficRouter(nginx.configFor());
+      return {
+        url: nginx.url,
+        setCanaryWeight: async (w) => void (await router.setSplit(split(stable, canary, w))),
+        stop: () => nginx.stop(),
       };
     },
   },
