@@ -93,6 +93,7 @@ describe('RoutingTable', () => {
       stable: null,
       canary: null,
       weights: { stable: 100, canary: 0 },
+      match: null,
       updatedAt: 1000,
     });
   });
