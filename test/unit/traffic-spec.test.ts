@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { desiredSplit, splitMismatch } from '../../src/activities/split-check';
 import type { BlueGreenSpecInput } from '../../src/spec/blue-green';
 import type { CanarySpecInput } from '../../src/spec/canary';
@@ -234,5 +235,86 @@ describe('read-back check', () => {
     assert.match(splitMismatch(desired, { ...applied, match: null }) ?? '', /header route none/);
     const removed = { ...desired, match: undefined, canaryWeight: 10 };
     assert.match(splitMismatch(removed, applied) ?? '', /wanted none/);
+  });
+});
+
+describe('hostile traffic sections (property test)', () => {
+  // Whatever string lands in a name, path or address, the spec either refuses it at that field's
+  // path or accepts a value with no whitespace, quote, brace or ";": nothing that could become
+  // Runtime API, nginx or shell syntax.
+  const SAFE = /^[A-Za-z0-9_.:/@+[\]-]+$/;
+  const fields: [object, string][] = [
+    [haproxy, 'runtimeApi'],
+    [haproxy, 'backend'],
+    [haproxy, 'versionsMap'],
+    [{ ...haproxy, matchMap: '/etc/haproxy/m.map', matchHeader: 'x-canary' }, 'matchHeader'],
+    [nginx, 'includeFile'],
+    [nginx, 'variable'],
+    [command, 'command'],
+  ];
+
+  test('every field refuses or holds a safe value', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...fields),
+        fc.oneof(
+          fc.string(),
+          fc.constantFrom('a;b', 'x y', '"q"', '{x}', 'a\nb', '$(id)', '../..', 'tcp://h:1;x'),
+        ),
+        ([base, field], value) => {
+          const doc = canary({
+            traffic: { ...base, [field]: value },
+            metrics: {
+              provider: 'http',
+              url: 'http://m/{{version}}',
+              fields: { requests: '$.r', errors: '$.e' },
+            },
+          });
+          try {
+            const spec = parseCanarySpec(doc);
+            const kept = (spec.traffic as unknown as Record<string, unknown>)[field];
+            assert.ok(typeof kept === 'string' && SAFE.test(kept), `accepted ${JSON.stringify(kept)}`);
+          } catch (err) {
+            assert.ok(err instanceof SpecError, String(err));
+            assert.ok(
+              err.issues.some((i) => i.path === `traffic.${field}` || i.path === 'traffic.provider'),
+              JSON.stringify(err.issues),
+            );
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  test('route names and header routes the same way', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.constantFrom('blue;x', 'g reen', 'a}', 'é')), (value) => {
+        const doc = canary({
+          traffic: nginx,
+          metrics: { provider: 'prometheus', url: 'http://127.0.0.1:9090' },
+          canary: {
+            version: 'v2',
+            targets: ['http://10.0.0.2:8080'],
+            routes: [value],
+            match: { headers: { [value]: value } },
+          },
+        });
+        try {
+          const spec = parseCanarySpec(doc);
+          assert.ok(SAFE.test(spec.canary.routes?.[0] ?? ''));
+          for (const [name, v] of Object.entries(spec.canary.match?.headers ?? {})) {
+            assert.ok(SAFE.test(name) && SAFE.test(v));
+          }
+        } catch (err) {
+          assert.ok(err instanceof SpecError, String(err));
+          assert.ok(
+            err.issues.every((i) => i.path.startsWith('canary.')),
+            JSON.stringify(err.issues),
+          );
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
