@@ -4,8 +4,16 @@ import { progressLine } from '../client/render';
 import { watchRollout } from '../client/watch';
 import type { RolloutResult } from '../workflows/state';
 import { SCENARIO_NAMES, SCENARIOS, type Scenario, type ScenarioContext } from './scenarios';
+import { ROUTERS, type RouterKind } from './load-balancer';
 import { startDemoStack, type DemoStack } from './stack';
-import { summarize, type RouterSplitView, type RouterStatsView, type ScenarioSummary } from './summary';
+import {
+  statsFromUsers,
+  summarize,
+  type RouterSplitView,
+  type RouterStatsView,
+  type ScenarioSummary,
+} from './summary';
+import { SERVICE_VERSION_HEADER } from './service';
 import { startTraffic } from './traffic';
 
 const USERS_RPS = 50;
@@ -24,14 +32,23 @@ async function runScenario(
   log(`\n=== ${scenario.strategy} scenario "${scenario.name}": ${scenario.description}`);
   await stack.v1Live();
   await fetch(`${stack.router.adminUrl}/admin/reset-stats`, { method: 'POST', headers: JSON_WRITE });
-  const users = startTraffic({ url: stack.router.url, rps: USERS_RPS, users: 500, maxDurationMs: 600_000 });
+  const lb = stack.loadBalancer;
+  // Through a load balancer the service itself says which version answered.
+  const users = startTraffic({
+    url: lb?.url ?? stack.router.url,
+    rps: USERS_RPS,
+    users: 500,
+    maxDurationMs: 600_000,
+    ...(lb ? { versionHeader: SERVICE_VERSION_HEADER } : {}),
+  });
   try {
     const ctx: ScenarioContext = {
       client: stack.client,
       taskQueue: stack.taskQueue,
       routerAdminUrl: stack.router.adminUrl,
       stableUrl: stack.stableUrl,
-      newUrl: `http://127.0.0.1:${await freePort()}`,
+      newUrl: stack.greenUrl ?? `http://127.0.0.1:${await freePort()}`,
+      ...(lb ? { loadBalancer: lb } : {}),
     };
     const handle = await scenario.start(ctx);
     log(
@@ -43,8 +60,13 @@ async function runScenario(
     });
     const result = (await handle.result()) as RolloutResult;
     const report = await users.stop();
-    const stats = await getJson<RouterStatsView>(`${stack.router.adminUrl}/admin/stats`);
-    const split = await getJson<RouterSplitView>(`${stack.router.adminUrl}/admin/split`);
+    // The load balancer's own read-back; the counts are what users really got from each version.
+    const stats = lb
+      ? statsFromUsers(report, result)
+      : await getJson<RouterStatsView>(`${stack.router.adminUrl}/admin/stats`);
+    const split: RouterSplitView = lb
+      ? await lb.split()
+      : await getJson<RouterSplitView>(`${stack.router.adminUrl}/admin/split`);
     return summarize(scenario, handle.workflowId, result, stats, split, report, 'v2');
   } finally {
     await users.stop();
@@ -72,13 +94,21 @@ async function main(): Promise<void> {
       'Runs real rollouts end to end: canaries (bad rolls back by itself, good is promoted), then blue-green (green fails smoke; green degrades after the switch; good).',
     )
     .addOption(new Option('--scenario <name>', 'run one scenario').choices(SCENARIO_NAMES))
+    .addOption(
+      new Option(
+        '--router <kind>',
+        'what steers traffic: the embedded router, or a real HAProxy or NGINX (Debian packages; metrics then come from a real Prometheus)',
+      )
+        .choices(ROUTERS)
+        .default('embedded'),
+    )
     .option('--json', 'print progress to stderr and one JSON summary as the last line of stdout')
     .option('--keep-open', 'keep Temporal and its Web UI running after the scenarios, until Ctrl-C')
     .parse(process.argv);
-  const opts = program.opts<{ scenario?: string; json?: boolean; keepOpen?: boolean }>();
+  const opts = program.opts<{ scenario?: string; json?: boolean; keepOpen?: boolean; router: RouterKind }>();
   const log = (line: string): void => void (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
 
-  const stack = await startDemoStack(log);
+  const stack = await startDemoStack(log, opts.router);
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {
     if (!stopping) {

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startBlueGreen, startCanary } from '../client/rollouts';
 import type { DeployConfig } from '../spec/deploy';
+import type { DemoLoadBalancer } from './load-balancer';
 import { parseBlueGreenSpec, parseCanarySpec } from '../spec/load';
 import type { Outcome, RolloutState } from '../workflows/state';
 
@@ -15,6 +16,26 @@ export interface ScenarioContext {
   stableUrl: string;
   /** A free address for the new version (the canary, or green). */
   newUrl: string;
+  /** Set when the demo runs through HAProxy or NGINX instead of the embedded router. */
+  loadBalancer?: DemoLoadBalancer;
+}
+
+/**
+ * The traffic and metrics sections, and each address's load-balancer route: the embedded router
+ * proxies to the targets themselves, HAProxy and NGINX route to servers blue and green.
+ */
+function steering(ctx: ScenarioContext) {
+  const lb = ctx.loadBalancer;
+  if (!lb) {
+    return {
+      sections: { traffic: { provider: 'embedded' as const, adminUrl: ctx.routerAdminUrl } },
+      route: (_name: 'blue' | 'green') => ({}),
+    };
+  }
+  return {
+    sections: { traffic: lb.traffic, metrics: lb.metrics },
+    route: (name: 'blue' | 'green') => ({ routes: [name] }),
+  };
 }
 
 export interface Scenario {
@@ -63,25 +84,27 @@ function canary(
     description,
     expected,
     harmFrom,
-    start: (ctx) =>
-      startCanary(
+    start: (ctx) => {
+      const { sections, route } = steering(ctx);
+      return startCanary(
         ctx.client,
         parseCanarySpec(
           {
             service: 'checkout',
-            stable: { version: 'v1', targets: [ctx.stableUrl] },
-            canary: { version: 'v2', targets: [ctx.newUrl] },
+            stable: { version: 'v1', targets: [ctx.stableUrl], ...route('blue') },
+            canary: { version: 'v2', targets: [ctx.newUrl], ...route('green') },
             stages: [10, 25, 50, 100],
             monitoring: { window: '10s', interval: '1s', minCanaryRequests: 20, maxWindow: '20s' },
             ...checks,
-            traffic: { provider: 'embedded', adminUrl: ctx.routerAdminUrl },
+            ...sections,
             deploy: processDeploy(faults),
             promotion: { stabilizationDelay: '5s' },
           },
           `demo scenario ${name}`,
         ),
         ctx.taskQueue,
-      ),
+      );
+    },
   };
 }
 
@@ -98,26 +121,31 @@ function blueGreen(
     description,
     expected,
     onState,
-    start: (ctx) =>
-      startBlueGreen(
+    start: (ctx) => {
+      const { sections, route } = steering(ctx);
+      return startBlueGreen(
         ctx.client,
         parseBlueGreenSpec(
           {
             service: 'checkout',
             version: 'v2',
-            environments: { blue: { targets: [ctx.stableUrl] }, green: { targets: [ctx.newUrl] } },
+            environments: {
+              blue: { targets: [ctx.stableUrl], ...route('blue') },
+              green: { targets: [ctx.newUrl], ...route('green') },
+            },
             validation: { weight: 5, window: '8s' },
             monitoring: { window: '8s', interval: '1s', minCanaryRequests: 10 },
             postSwitch: { window: '15s', baselineWindow: '30s', maxErrorRate: 0.05 },
             ...checks,
-            traffic: { provider: 'embedded', adminUrl: ctx.routerAdminUrl },
+            ...sections,
             deploy: processDeploy(faults),
             promotion: { mode: 'auto', delay: '2s', stabilizationDelay: '5s' },
           },
           `demo scenario ${name}`,
         ),
         ctx.taskQueue,
-      ),
+      );
+    },
   };
 }
 

@@ -5,7 +5,9 @@ import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from '../devserver/dev-server';
 import { freePort } from '../devserver/free-port';
 import { ProcessDeployer } from '../providers/deploy/process';
+import { trafficRouter } from '../providers/registry';
 import { startRouter, type RouterHandle } from '../router/server';
+import { type DemoLoadBalancer, type RouterKind, startDemoLoadBalancer } from './load-balancer';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 export interface DemoStack {
@@ -16,6 +18,9 @@ export interface DemoStack {
   client: Client;
   taskQueue: string;
   stableUrl: string;
+  /** With a load balancer: its one green address, the new version's for every scenario. */
+  greenUrl?: string;
+  loadBalancer?: DemoLoadBalancer;
   /** (Re)deploys v1 if it is not running (a promotion retires it) and gives it 100% of traffic. */
   v1Live(): Promise<void>;
   close(): Promise<void>;
@@ -24,25 +29,48 @@ export interface DemoStack {
 export const DEMO_SERVICE = 'checkout';
 
 /** Kills every process the demo's deploys started, found through their pid files. */
-function killDeployed(stateDir: string): void {
+function killDeployed(stateDir: string): number[] {
   const pids = join(stateDir, 'pids');
   let files: string[];
   try {
     files = readdirSync(pids);
   } catch {
-    return;
+    return [];
   }
+  const killed: number[] = [];
   for (const file of files) {
     const pid = Number(readFileSync(join(pids, file), 'utf8'));
+    rmSync(join(pids, file), { force: true });
     try {
       process.kill(pid, 'SIGTERM');
+      killed.push(pid);
     } catch {
       // Already gone.
     }
   }
+  return killed;
 }
 
-async function putV1Live(routerAdminUrl: string, stableUrl: string): Promise<void> {
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * With a load balancer every scenario deploys its new version on the same green address, so what
+ * the previous scenario left running there (a promoted v2, with other faults) goes first.
+ */
+async function retireEverything(stateDir: string): Promise<void> {
+  const killed = killDeployed(stateDir);
+  const deadline = Date.now() + 15_000;
+  while (killed.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+}
+
+async function deployV1(stableUrl: string): Promise<void> {
   // The same idempotent deploy the worker uses: a no-op while v1's process is alive.
   await new ProcessDeployer({
     provider: 'process',
@@ -51,6 +79,10 @@ async function putV1Live(routerAdminUrl: string, stableUrl: string): Promise<voi
     env: {},
     readyTimeout: 30_000,
   }).deploy({ service: DEMO_SERVICE, version: 'v1', targets: [stableUrl] }, () => undefined);
+}
+
+async function putV1Live(routerAdminUrl: string, stableUrl: string): Promise<void> {
+  await deployV1(stableUrl);
   const response = await fetch(`${routerAdminUrl}/admin/split`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
@@ -60,10 +92,13 @@ async function putV1Live(routerAdminUrl: string, stableUrl: string): Promise<voi
 }
 
 /** Starts everything the demo needs, each piece real: Temporal with its UI, router, worker, v1. */
-export async function startDemoStack(log: (line: string) => void): Promise<DemoStack> {
+export async function startDemoStack(
+  log: (line: string) => void,
+  routerKind: RouterKind = 'embedded',
+): Promise<DemoStack> {
   const stateDir = mkdtempSync(join(tmpdir(), 'durable-rollouts-demo-'));
   process.env.DURABLE_ROLLOUTS_STATE_DIR = stateDir;
-  const cleanups: (() => Promise<void> | void)[] = [() => killDeployed(stateDir)];
+  const cleanups: (() => Promise<void> | void)[] = [() => void killDeployed(stateDir)];
   const close = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
   };
@@ -91,9 +126,27 @@ export async function startDemoStack(log: (line: string) => void): Promise<DemoS
     log(`worker: pid ${worker.child.pid}, task queue ${taskQueue}`);
 
     const stableUrl = `http://127.0.0.1:${await freePort()}`;
-    const v1Live = () => putV1Live(router.adminUrl, stableUrl);
+    let v1Live = () => putV1Live(router.adminUrl, stableUrl);
+    let loadBalancer: DemoLoadBalancer | undefined;
+    let greenUrl: string | undefined;
+    if (routerKind !== 'embedded') {
+      greenUrl = `http://127.0.0.1:${await freePort()}`;
+      const lb = await startDemoLoadBalancer(routerKind, stableUrl, greenUrl);
+      loadBalancer = lb;
+      cleanups.push(() => lb.stop());
+      log(lb.description);
+      v1Live = async () => {
+        await retireEverything(stateDir);
+        await deployV1(stableUrl);
+        await trafficRouter(lb.traffic).setSplit({
+          stable: { version: 'v1', targets: [stableUrl], routes: ['blue'] },
+          canary: null,
+          canaryWeight: 0,
+        });
+      };
+    }
     await v1Live();
-    log(`demo service v1: ${stableUrl} (100% of traffic)`);
+    log(`demo service v1: ${stableUrl} (100% of traffic)${greenUrl ? `; new versions on ${greenUrl}` : ''}`);
 
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
@@ -106,6 +159,8 @@ export async function startDemoStack(log: (line: string) => void): Promise<DemoS
       client,
       taskQueue,
       stableUrl,
+      greenUrl,
+      loadBalancer,
       v1Live,
       close: async () => {
         await close();

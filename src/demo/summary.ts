@@ -35,6 +35,31 @@ export interface ScenarioSummary {
   decisions: number;
 }
 
+/**
+ * Per-version counts as users got them (a load balancer counts no versions for the demo), and the
+ * moments the load balancer confirmed each weight, from the workflow's own decisions.
+ */
+export function statsFromUsers(users: TrafficReport, result: RolloutResult): RouterStatsView {
+  const versions: RouterStatsView['versions'] = {};
+  for (const [version, o] of Object.entries(users.byVersion)) {
+    versions[version] = {
+      requests: o.ok + o.failed,
+      errors: o.failed,
+      firstErrorAt: o.firstFailureAt,
+      firstRequestAt: o.firstAnswerAt,
+    };
+  }
+  const splitHistory = result.state.decisions
+    .filter((d) => d.kind === 'set-weight')
+    .map((d) => ({
+      at: Date.parse(d.at),
+      stableVersion: result.state.stableVersion,
+      canaryVersion: result.state.canaryVersion,
+      canaryWeight: d.weight,
+    }));
+  return { versions, splitHistory };
+}
+
 /** Percent per version as the router routes it now, not as the workflow remembers it. */
 export function trafficFromRouter(split: RouterSplitView): Record<string, number> {
   const traffic: Record<string, number> = {};

@@ -2,6 +2,7 @@ export interface VersionOutcome {
   ok: number;
   failed: number;
   firstFailureAt: number | null;
+  firstAnswerAt: number | null;
 }
 
 export interface TrafficReport {
@@ -22,6 +23,8 @@ export interface TrafficOptions {
   users?: number;
   maxDurationMs: number;
   path?: string;
+  /** The response header naming the version that answered (a load balancer's, or the service's own). */
+  versionHeader?: string;
 }
 
 /** Responses without x-rollout-version (e.g. the router's own 503 "no route") are filed under this key. */
@@ -55,7 +58,7 @@ export function startTraffic(opts: TrafficOptions): TrafficHandle {
   const outcomeFor = (version: string): VersionOutcome => {
     let outcome = byVersion.get(version);
     if (outcome === undefined) {
-      outcome = { ok: 0, failed: 0, firstFailureAt: null };
+      outcome = { ok: 0, failed: 0, firstFailureAt: null, firstAnswerAt: null };
       byVersion.set(version, outcome);
     }
     return outcome;
@@ -69,7 +72,10 @@ export function startTraffic(opts: TrafficOptions): TrafficHandle {
     try {
       const res = await fetch(target, { headers: { 'x-user-id': user }, signal: abort.signal });
       await res.arrayBuffer();
-      const outcome = outcomeFor(res.headers.get('x-rollout-version') ?? UNKNOWN_VERSION);
+      const outcome = outcomeFor(
+        res.headers.get(opts.versionHeader ?? 'x-rollout-version') ?? UNKNOWN_VERSION,
+      );
+      outcome.firstAnswerAt ??= Date.now();
       if (res.status >= 500) {
         outcome.failed += 1;
         outcome.firstFailureAt ??= Date.now();
