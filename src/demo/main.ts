@@ -104,6 +104,8 @@ async function main(): Promise<void> {
     )
     .option('--json', 'print progress to stderr and one JSON summary as the last line of stdout')
     .option('--keep-open', 'keep Temporal and its Web UI running after the scenarios, until Ctrl-C')
+    // A usage error exits 2, as the CLI's do (commander's own code is 1); --help still exits 0.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .parse(process.argv);
   const opts = program.opts<{ scenario?: string; json?: boolean; keepOpen?: boolean; router: RouterKind }>();
   const log = (line: string): void => void (opts.json ? process.stderr : process.stdout).write(`${line}\n`);

@@ -60,6 +60,20 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Waits until a request through the load balancer is answered, so users never meet a 503 at start. */
+async function untilServing(url: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const status = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      async (r) => (await r.arrayBuffer(), r.status),
+      () => 0,
+    );
+    if (status > 0 && status < 500) return;
+    if (Date.now() > deadline) throw new Error(`${url} does not serve v1 (last status ${status})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /**
  * With a load balancer every scenario deploys its new version on the same green address, so what
  * the previous scenario left running there (a promoted v2, with other faults) goes first.
@@ -143,6 +157,8 @@ export async function startDemoStack(
           canary: null,
           canaryWeight: 0,
         });
+        // HAProxy takes a freshly started server only once its health checks pass.
+        await untilServing(lb.url);
       };
     }
     await v1Live();

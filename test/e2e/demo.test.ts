@@ -46,4 +46,32 @@ describe('npm run demo (worker process, process deploys, dev server with UI)', (
     assert.ok(summary.secondsToRollback !== null && summary.secondsToRollback > 0);
     assert.match(run.stderr, /latency: /);
   });
+
+  // The same scenarios through real load balancers; finalTraffic is the load balancer's read-back.
+  it('--router haproxy --scenario bad --json rolls back through a real HAProxy', async () => {
+    const run = await runDemo(['--router', 'haproxy', '--scenario', 'bad', '--json']);
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    const summary = lastJsonLine<Summary>(run.stdout);
+    assert.equal(summary.outcome, 'rolled_back');
+    assert.equal(summary.finalTraffic.v1, 100);
+    assert.equal(summary.finalTraffic.v2 ?? 0, 0);
+    assert.ok(summary.failedRequestsOnNewVersion > 0, 'users really reached the bad canary through HAProxy');
+    assert.match(run.stderr, /haproxy http:\/\/127\.0\.0\.1:\d+ \(runtime API tcp:/);
+  });
+
+  it('--router nginx --scenario good --json promotes through a real NGINX', async () => {
+    const run = await runDemo(['--router', 'nginx', '--scenario', 'good', '--json']);
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    const summary = lastJsonLine<Summary>(run.stdout);
+    assert.equal(summary.outcome, 'promoted');
+    assert.deepEqual(summary.finalTraffic, { v2: 100 });
+    assert.ok(summary.requestsOnNewVersion > 0);
+    assert.match(run.stderr, /nginx http:\/\/127\.0\.0\.1:\d+ \(include file /);
+  });
+
+  it('--router with an unknown value is a usage error (exit 2)', async () => {
+    const run = await runDemo(['--router', 'f5']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /Allowed choices are embedded, haproxy, nginx/);
+  });
 });
