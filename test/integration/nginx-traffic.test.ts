@@ -86,7 +86,6 @@ function desired(
   };
 }
 
-
 // A test of its own, so that a missing binary is a plain failure with install instructions (never a skip).
 test('nginx is installed', () => {
   findNginx();
