@@ -1,9 +1,9 @@
 import { trafficRouter } from '../providers/registry';
 import type { TrafficSplit } from '../providers/traffic/types';
 import type { TrafficConfig } from '../spec/traffic';
-import { startHaproxy } from './local/haproxy';
-import { startNginx } from './local/nginx';
-import { startPrometheus } from './local/prometheus';
+import { findHaproxy, startHaproxy } from './local/haproxy';
+import { findNginx, startNginx } from './local/nginx';
+import { findPrometheus, startPrometheus } from './local/prometheus';
 
 export const ROUTERS = ['embedded', 'haproxy', 'nginx'] as const;
 export type RouterKind = (typeof ROUTERS)[number];
@@ -20,6 +20,14 @@ export interface DemoLoadBalancer {
   /** The split the load balancer applies, read from it by its traffic adapter. */
   split(): Promise<TrafficSplit>;
   stop(): Promise<void>;
+}
+
+/** Before anything starts: a missing program is named with its Debian package, not a stack trace. */
+export function checkLoadBalancerPrograms(kind: RouterKind): void {
+  if (kind === 'embedded') return;
+  findPrometheus();
+  if (kind === 'haproxy') findHaproxy();
+  else findNginx();
 }
 
 /**

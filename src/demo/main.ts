@@ -4,7 +4,7 @@ import { progressLine } from '../client/render';
 import { watchRollout } from '../client/watch';
 import type { RolloutResult } from '../workflows/state';
 import { SCENARIO_NAMES, SCENARIOS, type Scenario, type ScenarioContext } from './scenarios';
-import { ROUTERS, type RouterKind } from './load-balancer';
+import { checkLoadBalancerPrograms, ROUTERS, type RouterKind } from './load-balancer';
 import { startDemoStack, type DemoStack } from './stack';
 import {
   statsFromUsers,
@@ -105,22 +105,45 @@ async function main(): Promise<void> {
     .option('--json', 'print progress to stderr and one JSON summary as the last line of stdout')
     .option('--keep-open', 'keep Temporal and its Web UI running after the scenarios, until Ctrl-C')
     // A usage error exits 2, as the CLI's do (commander's own code is 1); --help still exits 0.
+    .showHelpAfterError()
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .parse(process.argv);
   const opts = program.opts<{ scenario?: string; json?: boolean; keepOpen?: boolean; router: RouterKind }>();
   const log = (line: string): void => void (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
 
-  const stack = await startDemoStack(log, opts.router);
+  try {
+    checkLoadBalancerPrograms(opts.router);
+  } catch (err) {
+    log(`demo cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+
+  // Handlers first: a Ctrl-C while the stack starts waits for it, then stops all of it (nothing
+  // it started may outlive the demo).
+  let stack: DemoStack | undefined;
+  let interrupted: number | undefined;
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {
     if (!stopping) {
       stopping = true;
-      await stack.close();
+      await stack?.close();
     }
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(130));
-  process.once('SIGTERM', () => void shutdown(143));
+  const onSignal = (code: number) => (): void => {
+    if (stack) void shutdown(code);
+    else interrupted ??= code;
+  };
+  process.on('SIGINT', onSignal(130));
+  process.on('SIGTERM', onSignal(143));
+
+  try {
+    stack = await startDemoStack(log, opts.router);
+  } catch (err) {
+    log(`demo cannot start: ${(err as Error).message}`);
+    process.exit(interrupted ?? 1);
+  }
+  if (interrupted !== undefined) await shutdown(interrupted);
 
   try {
     const scenarios = SCENARIOS.filter((s) => !opts.scenario || s.name === opts.scenario);

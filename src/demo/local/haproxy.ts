@@ -9,6 +9,19 @@ import { freePort } from '../../devserver/free-port';
 import { type HaproxyTrafficConfig, trafficSchema } from '../../spec/traffic';
 
 const BINARY = process.env.HAPROXY_BIN ?? '/usr/sbin/haproxy';
+
+/** HAPROXY_BIN, else /usr/sbin/haproxy; throws with install instructions when there is none. */
+export function findHaproxy(): string {
+  try {
+    accessSync(BINARY, constants.X_OK);
+    return BINARY;
+  } catch {
+    throw new Error(
+      `haproxy is required (haproxy tests, \`npm run demo -- --router haproxy\`) and was not found at ${BINARY}. ` +
+        'Install it with `apt-get install -y haproxy` (Debian/Ubuntu), or set HAPROXY_BIN.',
+    );
+  }
+}
 const EXAMPLE = path.join(__dirname, '../../../docs/haproxy.cfg');
 export const BACKEND = 'app';
 export const MATCH_HEADER = 'x-canary';
@@ -42,7 +55,7 @@ export interface HaproxyHandle {
  * (name → http://host:port). Testing the example keeps it working.
  */
 export async function startHaproxy(servers: Record<string, string>): Promise<HaproxyHandle> {
-  accessSync(BINARY, constants.X_OK);
+  findHaproxy();
   const dir = mkdtempSync(path.join(tmpdir(), 'durable-rollouts-haproxy-'));
   const files = {
     versionsMap: path.join(dir, 'rollout-versions.map'),

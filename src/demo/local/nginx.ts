@@ -20,8 +20,8 @@ import type { DesiredSplit } from '../../providers/traffic/types';
 import { type NginxTrafficConfig, routeName, trafficSchema } from '../../spec/traffic';
 
 const INSTALL_HINT =
-  'nginx is required by the nginx traffic tests and was not found. Install it with ' +
-  '`apt-get install -y nginx-light` (Debian/Ubuntu; the binary is /usr/sbin/nginx), or set NGINX_BIN.';
+  'nginx is required (nginx tests, `npm run demo -- --router nginx`) and was not found. Install it with ' +
+  '`apt-get install -y nginx` (Debian/Ubuntu; the binary is /usr/sbin/nginx), or set NGINX_BIN.';
 
 /** NGINX_BIN, else /usr/sbin/nginx; throws with install instructions when there is none. */
 export function findNginx(): string {
@@ -213,6 +213,10 @@ export async function startNginx(options: NginxOptions): Promise<NginxHandle> {
     throw new Error(`nginx (${binary}) did not start:\n${log.slice(-30).join('\n')}`);
   }
 
+  // nginx runs in its own process group: a crash of this process must not leave it serving.
+  process.once('exit', () => {
+    if (child) killGroup(child, 'SIGKILL');
+  });
   const kill = async (signal: NodeJS.Signals): Promise<void> => {
     const running = child;
     child = undefined;

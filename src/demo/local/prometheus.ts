@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../devserver/free-port';
 
 const INSTALL_HINT =
-  'Prometheus is required by the integration tests and was not found. Install it with ' +
+  'Prometheus is required (integration tests, `npm run demo -- --router haproxy|nginx`) and was not found. Install it with ' +
   '`apt-get install -y prometheus` (Debian/Ubuntu; the binary is /usr/bin/prometheus), or set ' +
   'PROMETHEUS_BIN to a prometheus binary.';
 
