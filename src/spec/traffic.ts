@@ -91,6 +91,62 @@ const cohortKey = z.union([
     .strict(),
 ]);
 
+// nginx's own variables, which a map or split_clients may not redefine.
+const NGINX_BUILTIN_PREFIXES = ['http_', 'sent_http_', 'cookie_', 'arg_', 'upstream_', 'ssl_'];
+const NGINX_BUILTINS = new Set([
+  'host',
+  'uri',
+  'args',
+  'query_string',
+  'request',
+  'request_uri',
+  'request_id',
+  'request_method',
+  'request_body',
+  'request_length',
+  'request_time',
+  'remote_addr',
+  'remote_port',
+  'remote_user',
+  'server_addr',
+  'server_name',
+  'server_port',
+  'server_protocol',
+  'scheme',
+  'status',
+  'document_uri',
+  'document_root',
+  'realpath_root',
+  'hostname',
+  'pid',
+  'msec',
+  'time_local',
+  'time_iso8601',
+  'binary_remote_addr',
+  'body_bytes_sent',
+  'bytes_sent',
+  'connection',
+  'connection_requests',
+  'content_length',
+  'content_type',
+  'cookie',
+  'is_args',
+  'limit_rate',
+  'nginx_version',
+  'pipe',
+  'proxy_add_x_forwarded_for',
+  'proxy_host',
+  'proxy_port',
+  'request_filename',
+  'https',
+  'date_local',
+  'date_gmt',
+  'fastcgi_script_name',
+  'fastcgi_path_info',
+  'proxy_protocol_addr',
+  'proxy_protocol_port',
+]);
+
 const trafficNginx = z
   .object({
     // Debian's nginx: an include file with split_clients is rendered, checked and reloaded;
@@ -98,7 +154,13 @@ const trafficNginx = z
     provider: z.literal('nginx'),
     includeFile: absolutePath,
     // The variable the include file sets to the chosen upstream: `proxy_pass http://$<variable>;`.
-    variable: z.string().regex(/^[a-z_][a-z0-9_]{0,63}$/, 'an nginx variable name without "$"'),
+    variable: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,47}$/, 'an nginx variable name without "$", at most 48 characters')
+      .refine(
+        (v) => !NGINX_BUILTIN_PREFIXES.some((p) => v.startsWith(p)) && !NGINX_BUILTINS.has(v),
+        "names one of nginx's own variables (nginx -t would refuse it); pick another, e.g. rollout_upstream",
+      ),
     // A user keeps their cohort as the weight grows; requests without the key are split per request.
     cohort: cohortKey.default({ cookie: 'rollout_user' }),
     // Optional: a URL on this nginx answering `$<variable>_split_id` (see docs/nginx.conf). With it,

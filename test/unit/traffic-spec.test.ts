@@ -318,3 +318,20 @@ describe('hostile traffic sections (property test)', () => {
     );
   });
 });
+
+describe('nginx variable names', () => {
+  test("nginx's own variables are refused before nginx -t would", () => {
+    for (const variable of ['host', 'request_id', 'http_x_canary', 'cookie_user', 'upstream_addr']) {
+      const found = issues(() =>
+        parseCanarySpec(
+          canary({
+            traffic: { ...nginx, variable },
+            metrics: { provider: 'prometheus', url: 'http://127.0.0.1:9090' },
+            analysis: {},
+          }),
+        ),
+      );
+      assert.match(found['traffic.variable'] ?? '', /nginx's own variables/, variable);
+    }
+  });
+});
