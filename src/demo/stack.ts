@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from '../devserver/dev-server';
 import { freePort } from '../devserver/free-port';
-import { ProcessDeployer } from '../providers/deploy/process';
+import { isAlive, ProcessDeployer } from '../providers/deploy/process';
 import { trafficRouter } from '../providers/registry';
 import { startRouter, type RouterHandle } from '../router/server';
 import { type DemoLoadBalancer, type RouterKind, startDemoLoadBalancer } from './load-balancer';
@@ -51,15 +51,6 @@ function killDeployed(stateDir: string): number[] {
   return killed;
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** Waits until a request through the load balancer is answered, so users never meet a 503 at start. */
 async function untilServing(url: string): Promise<void> {
   const deadline = Date.now() + 15_000;
@@ -81,7 +72,7 @@ async function untilServing(url: string): Promise<void> {
 async function retireEverything(stateDir: string): Promise<void> {
   const killed = killDeployed(stateDir);
   const deadline = Date.now() + 15_000;
-  while (killed.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (killed.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 async function deployV1(stableUrl: string): Promise<void> {

@@ -7,6 +7,11 @@ import { secretForms } from './redact';
 /** Exit status a spec-chosen command uses to say "retrying will not help" (bad input, unknown name). */
 export const EXIT_PERMANENT_FAILURE = 2;
 
+/** The command was killed (by the timeout, or another signal): it may pass on a retry. */
+export class CommandKilledError extends TransientError {
+  override name = 'CommandKilledError';
+}
+
 export interface ArgvRun {
   /** [executable, ...args]: run without a shell, so nothing in an argument is shell syntax. */
   argv: readonly string[];
@@ -71,7 +76,7 @@ export function runArgv({
       else if (code === 0) reject(new ConfigurationError(`${name} printed more than ${maxStdout} bytes`));
       else if (signal) {
         const after = signal === 'SIGKILL' ? ` after ${timeoutMs}ms` : '';
-        reject(new TransientError(`${name} killed by ${signal}${after}${quoted}`));
+        reject(new CommandKilledError(`${name} killed by ${signal}${after}${quoted}`));
       } else if (code === EXIT_PERMANENT_FAILURE) {
         reject(new ConfigurationError(`${name} refused (exit ${code})${quoted}`));
       } else reject(new TransientError(`${name} failed (exit ${code})${quoted}`));

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import {
   type DemoServiceHandle,
   type Faults,
@@ -141,7 +142,22 @@ async function v1OnBlue(traffic: TrafficConfig, blueUrl: string): Promise<void> 
   });
 }
 
-/** Which process answered `n` requests through the load balancer, by the service's own header. */
+/** One request on a new connection, as a new user makes it; the answering service's version. */
+function answeredBy(url: string, headers: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // A kept-alive connection could still reach an NGINX worker a reload is retiring.
+    const req = get(url, { agent: false, headers }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const version = res.headers[SERVICE_VERSION_HEADER];
+        resolve(typeof version === 'string' ? version : `status-${res.statusCode}`);
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Which process answered `n` new users' requests through the load balancer, by the service's own header. */
 export async function servedBy(
   url: string,
   n: number,
@@ -149,9 +165,7 @@ export async function servedBy(
 ): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
-    const res = await fetch(url, { headers: { 'x-user-id': `probe-${i}-${Math.random()}`, ...headers } });
-    await res.arrayBuffer();
-    const version = res.headers.get(SERVICE_VERSION_HEADER) ?? `status-${res.status}`;
+    const version = await answeredBy(url, { 'x-user-id': `probe-${i}-${Math.random()}`, ...headers });
     counts[version] = (counts[version] ?? 0) + 1;
   }
   return counts;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,17 +11,11 @@ import { CommandTrafficRouter } from '../../src/providers/traffic/command';
 import type { DesiredSplit } from '../../src/providers/traffic/types';
 import { type CommandTrafficConfig, trafficSchema } from '../../src/spec/traffic';
 import { BACKEND, type HaproxyHandle, readServers, startHaproxy } from '../helpers/haproxy';
+import { answeringName } from '../helpers/upstream';
 
 const EXAMPLE = path.join(__dirname, '../../docs/examples/haproxy-traffic-command.py');
 const PYTHON = '/usr/bin/python3';
 const SECRET = 's3cr3t-value-123';
-
-/** An upstream answering its own name, like a deployed version would answer its requests. */
-async function startUpstream(name: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((_req, res) => res.end(name));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 function commandConfig(input: Record<string, unknown>): CommandTrafficConfig {
   const config = trafficSchema.parse({ provider: 'command', timeout: 5000, ...input });
@@ -78,7 +71,7 @@ describe('command traffic provider driving a real HAProxy through docs/examples/
 
   before(async () => {
     for (const name of ['blue', 'green']) {
-      const upstream = await startUpstream(name);
+      const upstream = await answeringName(name);
       upstreams.push(upstream.server);
       urls[name] = upstream.url;
     }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../src/devserver/free-port';
@@ -9,20 +8,18 @@ import { HaproxyMetricsProvider } from '../../src/providers/metrics/haproxy';
 import { HaproxyTrafficRouter } from '../../src/providers/traffic/haproxy';
 import type { ResolvedHaproxyMetricsConfig } from '../../src/spec/providers';
 import { BACKEND, type HaproxyHandle, startHaproxy } from '../helpers/haproxy';
+import { startUpstream } from '../helpers/upstream';
 
 const SAMPLE_MS = 50;
 /** Long enough for the sampler to take at least one sample in between. */
 const PAST_A_SAMPLE_MS = 4 * SAMPLE_MS;
 
 /** An upstream answering 500 on /fail and 200 otherwise (health checks included). */
-async function startUpstream(): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+const failingOnFail = () =>
+  startUpstream((req, res) => {
     res.statusCode = req.url === '/fail' ? 500 : 200;
     res.end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 describe('HAProxy metrics provider against a real HAProxy', () => {
   const upstreams: Server[] = [];
@@ -48,7 +45,7 @@ describe('HAProxy metrics provider against a real HAProxy', () => {
   before(async () => {
     const servers: Record<string, string> = {};
     for (const name of ['blue', 'green']) {
-      const upstream = await startUpstream();
+      const upstream = await failingOnFail();
       upstreams.push(upstream.server);
       servers[name] = upstream.url;
     }
@@ -142,7 +139,7 @@ describe('HAProxy metrics provider against a real HAProxy', () => {
 
 describe('HAProxy metrics provider across a restart between two samples', () => {
   test('a new HAProxy process is noticed even when its counters have passed the old ones', async () => {
-    const upstream = await startUpstream();
+    const upstream = await failingOnFail();
     const haproxy = await startHaproxy({ blue: upstream.url });
     try {
       await new HaproxyTrafficRouter(haproxy.configFor()).setSplit({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../../src/devserver/free-port';
@@ -9,15 +9,9 @@ import { RuntimeApi } from '../../src/providers/haproxy/runtime-api';
 import { HaproxyTrafficRouter, MAX_WEIGHT, versionWeights } from '../../src/providers/traffic/haproxy';
 import type { DesiredSplit } from '../../src/providers/traffic/types';
 import { type HaproxyHandle, readMap, readServers, runtimeCommand, startHaproxy } from '../helpers/haproxy';
+import { answeringName } from '../helpers/upstream';
 
 const COOKIE = 'ROLLOUT_SERVER';
-
-/** An upstream answering its own name, like a deployed version would answer its requests. */
-async function startUpstream(name: string): Promise<{ server: Server; url: string }> {
-  const server = createServer((_req, res) => res.end(name));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
 
 const v1 = (routes = ['blue']) => ({ version: 'v1', targets: [], routes });
 const v2 = (routes = ['green']) => ({ version: 'v2', targets: [], routes });
@@ -64,7 +58,7 @@ describe('HAProxy traffic router against a real HAProxy', () => {
   before(async () => {
     const servers: Record<string, string> = {};
     for (const name of ['blue', 'green', 'spare']) {
-      const upstream = await startUpstream(name);
+      const upstream = await answeringName(name);
       upstreams.push(upstream.server);
       servers[name] = upstream.url;
     }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, get, type OutgoingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { get, type OutgoingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigurationError, TransientError } from '../../src/providers/errors';
@@ -10,20 +9,17 @@ import { NginxTrafficRouter } from '../../src/providers/traffic/nginx';
 import type { DesiredSplit } from '../../src/providers/traffic/types';
 import type { HeaderMatch } from '../../src/spec/traffic';
 import { findNginx, type NginxHandle, startNginx, VARIABLE } from '../helpers/nginx';
+import { answeringName, type Upstream } from '../helpers/upstream';
 
 const USERS = 400;
 const RENDER_CONFIG = { variable: VARIABLE, cohort: { cookie: 'rollout_user' } };
 
-/** A version's server: answers its name, so the body says who served a request. */
-async function startVersion(name: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((_req, res) => {
-    res.setHeader('content-type', 'text/plain');
-    res.end(name);
-  });
-  // Longer than nginx's upstream keepalive_timeout: nginx closes idle connections first.
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+/** A version's server answering its name; it keeps connections longer than nginx's upstream
+ * keepalive_timeout, so nginx closes idle connections first. */
+async function startVersion(name: string): Promise<Upstream> {
+  const upstream = await answeringName(name);
+  upstream.server.keepAliveTimeout = 30_000;
+  return upstream;
 }
 
 interface Answer {

@@ -4,33 +4,20 @@
  * away with the next split that carries none. Real router, real upstreams, the real adapter.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { EmbeddedTrafficRouter } from '../../src/providers/traffic/embedded';
 import { type RouterHandle, startRouter } from '../../src/router/server';
-
-async function versionServer(version: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((_req, res) => res.end(version));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { answeringName, type Upstream } from '../helpers/upstream';
 
 describe('embedded router: header-matched testers', () => {
   let router: RouterHandle;
-  let v1: Awaited<ReturnType<typeof versionServer>>;
-  let v2: Awaited<ReturnType<typeof versionServer>>;
+  let v1: Upstream;
+  let v2: Upstream;
   let adapter: EmbeddedTrafficRouter;
   const match = { headers: { 'x-canary': 'always' } };
 
   before(async () => {
-    [v1, v2] = await Promise.all([versionServer('v1'), versionServer('v2')]);
+    [v1, v2] = await Promise.all([answeringName('v1'), answeringName('v2')]);
     router = await startRouter();
     adapter = new EmbeddedTrafficRouter(router.adminUrl);
   });

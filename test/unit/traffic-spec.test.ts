@@ -67,6 +67,25 @@ describe('traffic providers', () => {
     assert.match(found['analysis.latency'] ?? '', /no per-server latency histogram/);
   });
 
+  test('haproxy metrics without an haproxy traffic section must say where to read', () => {
+    const found = issues(() => parseCanarySpec(canary({ traffic: nginx, metrics: { provider: 'haproxy' } })));
+    for (const field of ['runtimeApi', 'backend', 'versionsMap']) {
+      assert.match(found[`metrics.${field}`] ?? '', /required unless traffic.provider is haproxy/, field);
+    }
+    const spec = parseCanarySpec(
+      canary({
+        traffic: nginx,
+        metrics: {
+          provider: 'haproxy',
+          runtimeApi: haproxy.runtimeApi,
+          backend: 'app',
+          versionsMap: haproxy.versionsMap,
+        },
+      }),
+    );
+    assert.equal(spec.metrics.provider, 'haproxy');
+  });
+
   test('nginx and command need a metrics source of their own', () => {
     for (const traffic of [nginx, command]) {
       const found = issues(() => parseCanarySpec(canary({ traffic })));

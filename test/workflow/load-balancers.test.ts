@@ -10,7 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { abortRollout, readState, startBlueGreen, startCanary } from '../../src/client/rollouts';
 import type { Faults } from '../../src/demo/service';
 import { parseBlueGreenSpec, parseCanarySpec } from '../../src/spec/load';
-import type { RolloutResult } from '../../src/workflows/state';
+import type { RolloutResult, RolloutState } from '../../src/workflows/state';
 import { sleep, until } from '../helpers/fault-env';
 import {
   type LbStack,
@@ -56,6 +56,10 @@ for (const kind of ['haproxy', 'nginx'] as const) {
       await env?.teardown();
     });
 
+    /** Waits (up to 30 s) until the rollout's queried state satisfies `done`. */
+    const untilState = (service: string, done: (state: RolloutState) => boolean, what: string) =>
+      until(async () => done(await readState(env.client, service)), 30_000, what);
+
     async function withStack<T>(
       faults: Partial<Faults>,
       body: (stack: LbStack, taskQueue: string, run: <R>(p: Promise<R>) => Promise<R>) => Promise<T>,
@@ -78,11 +82,7 @@ for (const kind of ['haproxy', 'nginx'] as const) {
         const handle = await startCanary(env.client, canarySpec(stack, service), taskQueue);
         const result = (await run(
           (async () => {
-            await until(
-              async () => (await readState(env.client, service)).weights.canary === 20,
-              20_000,
-              'stage 1',
-            );
+            await untilState(service, (state) => state.weights.canary === 20, 'stage 1 at 20%');
             // Testers reach the canary whatever the weight; everyone else follows the 20%.
             assert.deepEqual(await servedBy(stack.url, 10, TESTERS), { v2: 10 });
             assert.deepEqual((await stack.state()).match, TESTERS);
@@ -135,18 +135,10 @@ for (const kind of ['haproxy', 'nginx'] as const) {
         );
         const result = (await run(
           (async () => {
-            await until(
-              async () => (await readState(env.client, service)).weights.canary === 20,
-              20_000,
-              'stage 1',
-            );
+            await untilState(service, (state) => state.weights.canary === 20, 'stage 1 at 20%');
             const start = await stack.crash();
             await abortRollout(env.client, service, 'operator saw something');
-            await until(
-              async () => (await readState(env.client, service)).phase === 'rolling-back',
-              10_000,
-              'the rollback to begin',
-            );
+            await untilState(service, (state) => state.phase === 'rolling-back', 'the rollback to begin');
             await sleep(1500); // the rollback retries against a dead load balancer
             await start();
             return handle.result();
@@ -185,11 +177,7 @@ for (const kind of ['haproxy', 'nginx'] as const) {
         const handle = await startBlueGreen(env.client, spec, taskQueue);
         const result = (await run(
           (async () => {
-            await until(
-              async () => (await readState(env.client, service)).phase === 'post-switch',
-              30_000,
-              'switch',
-            );
+            await untilState(service, (state) => state.phase === 'post-switch', 'the switch');
             assert.equal((await stack.state()).shares.green, 100, 'switched: green carries everyone');
             assert.deepEqual(await servedBy(stack.url, 10), { v2: 10 });
             stack.green.setFaults({ errorRate: 0.5 });

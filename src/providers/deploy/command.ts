@@ -4,12 +4,11 @@ import { commandEnv, withheldSecrets } from '../child-env';
 import { ConfigurationError, TransientError } from '../errors';
 import { OutputTail } from '../output-tail';
 import { secretForms } from '../redact';
+import { EXIT_PERMANENT_FAILURE } from '../run-argv';
 import type { Deployer, DeployRequest, DeployResult } from './types';
 
 type CommandConfig = Extract<DeployConfig, { provider: 'command' }>;
 
-/** Exit status a deploy command uses to say "retrying will not help" (bad input, unknown version). */
-export const EXIT_PERMANENT_FAILURE = 2;
 /** Output kept for results, errors and heartbeats: they end up in workflow history. */
 const OUTPUT_KEPT = 2000;
 

@@ -10,7 +10,7 @@ import { waitForPort } from './wait-for-port';
 
 type ProcessConfig = Extract<DeployConfig, { provider: 'process' }>;
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -5,7 +5,7 @@ import type { NginxTrafficConfig } from '../../spec/traffic';
 import { ConfigurationError, TransientError } from '../errors';
 import { parseSplit, renderSplit, splitId } from '../nginx/render-split';
 import { untilServed } from '../nginx/served-split';
-import { runArgv } from '../run-argv';
+import { CommandKilledError, runArgv } from '../run-argv';
 import type { DesiredSplit, TrafficRouter, TrafficSplit } from './types';
 
 /** One change at a time per include file: two interleaved ones could each restore the other's file. */
@@ -170,7 +170,7 @@ export class NginxTrafficRouter implements TrafficRouter {
  */
 function testFailure(err: unknown, restored: string): Error {
   const message = (err as Error).message;
-  if (err instanceof TransientError && / killed by SIG/.test(message)) {
+  if (err instanceof CommandKilledError) {
     return new TransientError(`nginx -t did not finish, ${restored}: ${message}`);
   }
   return new ConfigurationError(`nginx -t refused the new split, ${restored}: ${message}`);
