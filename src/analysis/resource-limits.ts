@@ -6,7 +6,15 @@ export function resourceChecks(canary: VersionMetrics, config: AnalysisConfig): 
   const checks: CheckEvidence[] = [];
   const add = (name: string, value: number | null | undefined, limit: number): void => {
     if (value === null || value === undefined) return;
-    checks.push({ name, canary: value, baseline: null, limit, passed: value <= limit, note: 'hard limit' });
+    checks.push({
+      name,
+      canary: value,
+      baseline: null,
+      limit,
+      passed: value <= limit,
+      note: 'hard limit',
+      hard: true,
+    });
   };
   add('cpu', canary.cpuPercent, config.maxCpuPercent);
   add('memory', canary.memoryPercent, config.maxMemoryPercent);

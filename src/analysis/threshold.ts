@@ -96,7 +96,7 @@ export function judgeThreshold(input: ThresholdInput): Verdict {
   const enough = sample.passed === true;
 
   const failed = checks.filter((c) => c.passed === false && c.name !== 'sample-size');
-  const hardFailed = failed.filter((c) => c.note === 'hard limit');
+  const hardFailed = failed.filter((c) => c.hard === true);
   const base = { checks, canary, baseline };
   if (hardFailed.length > 0) {
     return {

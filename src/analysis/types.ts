@@ -27,6 +27,8 @@ export interface CheckEvidence {
   note: string;
   /** Set when the check cannot judge yet, with what it waits for: the verdict is then never a pass. */
   unarmed?: string;
+  /** A ceiling (CPU, memory) whose failure fails the verdict whatever the sample size. */
+  hard?: true;
 }
 
 export interface Verdict {

@@ -129,6 +129,7 @@ describe('judgeThreshold: sample size', () => {
       limit: 90,
       passed: false,
       note: 'hard limit',
+      hard: true,
     });
 
     const memory = judge({ requests: 3, errors: 0, memoryPercent: 97.5 });
