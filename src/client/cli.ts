@@ -8,9 +8,9 @@ import {
   parseCanarySpec,
 } from '../spec/load';
 import type { RolloutState } from '../workflows/state';
-import { connectClient } from './connect';
-import { EXIT } from './exit-codes';
-import { exitCodeFor, progressLine, renderState } from './render';
+import { connectClient, isTemporalUnreachable } from './connect';
+import { EXIT, exitCodeFor } from './exit-codes';
+import { progressLine, renderState } from './render';
 import {
   abortRollout,
   listRollouts,
@@ -26,6 +26,41 @@ import {
 import { watchRollout } from './watch';
 
 const jsonOption = new Option('--json', 'print machine-readable JSON');
+
+interface SignalCommand {
+  signal: 'pause' | 'resume' | 'promote' | 'abort';
+  description: string;
+  /** --reason, if the command takes one: whether it must be given, and its help. */
+  reason?: { required: boolean; help: string };
+  send(client: Client, id: string, reason: string | undefined): Promise<void>;
+}
+
+/** The commands that only send a signal: one row each, the same options and output for all. */
+const SIGNAL_COMMANDS: readonly SignalCommand[] = [
+  {
+    signal: 'pause',
+    description: 'stop advancing; automated rollback keeps guarding',
+    reason: { required: false, help: 'why' },
+    send: (client, id, reason) => pauseRollout(client, id, reason),
+  },
+  {
+    signal: 'resume',
+    description: 'continue a paused rollout',
+    send: (client, id) => resumeRollout(client, id),
+  },
+  {
+    signal: 'promote',
+    description: 'blue-green: pass the manual gate and switch; canary: end the current stage now',
+    send: (client, id) => promoteRollout(client, id),
+  },
+  {
+    signal: 'abort',
+    description: 'roll back now: stable gets 100%',
+    reason: { required: true, help: 'why (kept in the rollout state)' },
+    // commander refuses the command without --reason, so it is always set here.
+    send: (client, id, reason) => abortRollout(client, id, reason ?? ''),
+  },
+];
 
 function print(json: boolean, value: unknown, human: string): void {
   console.log(json ? JSON.stringify(value) : human);
@@ -109,7 +144,7 @@ export function buildCli(): Command {
       .requiredOption('-f, --file <spec>', 'rollout spec (YAML or JSON); - reads it from stdin')
       .option('--wait', 'follow the rollout until it ends; exit 0 only when promoted')
       .option('--dry-run', 'validate the spec and print it with defaults, start nothing')
-      .addOption(new Option('--json', 'print machine-readable JSON'))
+      .addOption(jsonOption)
       .action(async (opts: StartOptions) => startAndFollow(opts, starter));
   startCommand('canary', 'shift traffic to a new version stage by stage', {
     parse: parseCanarySpec,
@@ -143,67 +178,20 @@ export function buildCli(): Command {
       }),
     );
 
-  program
-    .command('pause <id>')
-    .description('stop advancing; automated rollback keeps guarding')
-    .option('--reason <text>', 'why')
-    .addOption(jsonOption)
-    .action(async (id: string, opts: { reason?: string; json?: boolean }) =>
+  for (const command of SIGNAL_COMMANDS) {
+    const signalCommand = program.command(`${command.signal} <id>`).description(command.description);
+    const { reason } = command;
+    if (reason?.required) signalCommand.requiredOption('--reason <text>', reason.help);
+    else if (reason) signalCommand.option('--reason <text>', reason.help);
+    signalCommand.addOption(jsonOption);
+    signalCommand.action(async (id: string, opts: { reason?: string; json?: boolean }) =>
       withClient(async (client) => {
-        await pauseRollout(client, id, opts.reason);
-        print(
-          !!opts.json,
-          { workflowId: toWorkflowId(id), signal: 'pause' },
-          `pause sent to ${toWorkflowId(id)}`,
-        );
+        await command.send(client, id, opts.reason);
+        const workflowId = toWorkflowId(id);
+        print(!!opts.json, { workflowId, signal: command.signal }, `${command.signal} sent to ${workflowId}`);
       }),
     );
-
-  program
-    .command('resume <id>')
-    .description('continue a paused rollout')
-    .addOption(jsonOption)
-    .action(async (id: string, opts: { json?: boolean }) =>
-      withClient(async (client) => {
-        await resumeRollout(client, id);
-        print(
-          !!opts.json,
-          { workflowId: toWorkflowId(id), signal: 'resume' },
-          `resume sent to ${toWorkflowId(id)}`,
-        );
-      }),
-    );
-
-  program
-    .command('promote <id>')
-    .description('blue-green: pass the manual gate and switch; canary: end the current stage now')
-    .addOption(jsonOption)
-    .action(async (id: string, opts: { json?: boolean }) =>
-      withClient(async (client) => {
-        await promoteRollout(client, id);
-        print(
-          !!opts.json,
-          { workflowId: toWorkflowId(id), signal: 'promote' },
-          `promote sent to ${toWorkflowId(id)}`,
-        );
-      }),
-    );
-
-  program
-    .command('abort <id>')
-    .description('roll back now: stable gets 100%')
-    .requiredOption('--reason <text>', 'why (kept in the rollout state)')
-    .addOption(jsonOption)
-    .action(async (id: string, opts: { reason: string; json?: boolean }) =>
-      withClient(async (client) => {
-        await abortRollout(client, id, opts.reason);
-        print(
-          !!opts.json,
-          { workflowId: toWorkflowId(id), signal: 'abort' },
-          `abort sent to ${toWorkflowId(id)}`,
-        );
-      }),
-    );
+  }
 
   program
     .command('list')
@@ -244,11 +232,8 @@ export async function runCli(argv: string[]): Promise<void> {
       console.error(`refused: ${err.message}`);
       process.exitCode = EXIT.alreadyRunning;
     } else {
-      const message = (err as Error).message ?? String(err);
-      console.error(`error: ${message}`);
-      process.exitCode = /connect|UNAVAILABLE|ECONNREFUSED|deadline/i.test(message)
-        ? EXIT.unavailable
-        : EXIT.notPromoted;
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = isTemporalUnreachable(err) ? EXIT.unavailable : EXIT.notPromoted;
     }
   }
 }

@@ -7,9 +7,11 @@ const bar = (percent: number, width = 20): string => {
 
 /** A short human view of a rollout, for status and watch. */
 export function renderState(state: RolloutState, recentDecisions = 5): string {
+  // A blue-green rollout learns its old version from the router, a moment after it starts.
+  const stable = state.stableVersion ?? '(asking the router)';
   const lines = [
-    `${state.service}  ${state.stableVersion} → ${state.canaryVersion}  [${state.strategy}]  phase: ${state.phase}${state.paused ? ' (PAUSED)' : ''}`,
-    `  stable ${state.stableVersion.padEnd(12)} ${bar(state.weights.stable)} ${state.weights.stable}%`,
+    `${state.service}  ${stable} → ${state.canaryVersion}  [${state.strategy}]  phase: ${state.phase}${state.paused ? ' (PAUSED)' : ''}`,
+    `  stable ${stable.padEnd(12)} ${bar(state.weights.stable)} ${state.weights.stable}%`,
     `  canary ${state.canaryVersion.padEnd(12)} ${bar(state.weights.canary)} ${state.weights.canary}%`,
   ];
   if (state.stageIndex >= 0)
@@ -46,9 +48,4 @@ export function progressLine(state: RolloutState): string {
     ? `${state.environments.idle} (${state.canaryVersion}) ${state.weights.canary}%`
     : `canary ${state.weights.canary}%`;
   return `[${state.phase}${state.paused ? ', paused' : ''}] ${share}${window}${verdict}`;
-}
-
-/** Exit status of a finished rollout: only a promotion is a success. */
-export function exitCodeFor(state: Pick<RolloutState, 'outcome'>): number {
-  return state.outcome === 'promoted' ? 0 : 1;
 }

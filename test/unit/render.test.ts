@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { EXIT } from '../../src/client/exit-codes';
-import { exitCodeFor, progressLine, renderState } from '../../src/client/render';
+import { EXIT, exitCodeFor } from '../../src/client/exit-codes';
+import { progressLine, renderState } from '../../src/client/render';
 import { initialSequentialState } from '../../src/analysis/sequential/judge';
 import type { Decision, Outcome, RolloutState } from '../../src/workflows/state';
 
