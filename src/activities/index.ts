@@ -3,7 +3,7 @@ import type { VersionMetrics } from '../analysis/types';
 import { checkHealth as probeHealth, type HealthReport } from '../providers/checks/health';
 import { runSmokeTests as probeSmoke, type SmokeReport } from '../providers/checks/smoke';
 import type { DeployResult } from '../providers/deploy/types';
-import { postWebhook } from '../providers/notify/notifier';
+import { postWebhook, type RolloutEventName } from '../providers/notify/notifier';
 import { defaultProviders, type ProviderRegistry } from '../providers/registry';
 import type { DesiredSplit, TrafficSplit, VersionTarget } from '../providers/traffic/types';
 import type { HealthCheckConfig, SmokeTest } from '../spec/checks';
@@ -38,9 +38,11 @@ export interface ReadMetricsInput {
   latencyBoundsMs?: number[];
 }
 
+export type { RolloutEventName };
+
 export interface NotifyInput {
   service: string;
-  event: string;
+  event: RolloutEventName;
   message: string;
   notify: NotifyConfig;
 }

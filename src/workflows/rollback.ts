@@ -1,4 +1,5 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import type { RolloutEventName } from '../activities';
 import type { RolloutCore } from '../spec/rollout-core';
 import { polling, restoring, waiting } from './activity-stubs';
 import { record, touch } from './control';
@@ -64,7 +65,11 @@ export async function retireQuietly(
   });
 }
 
-export async function notifyQuietly(spec: RolloutCore, event: string, message: string): Promise<void> {
+export async function notifyQuietly(
+  spec: RolloutCore,
+  event: RolloutEventName,
+  message: string,
+): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
     try {
       await polling.notify({ service: spec.service, event, message, notify: spec.notify });

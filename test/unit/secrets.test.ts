@@ -14,7 +14,7 @@ import { ProcessDeployer } from '../../src/providers/deploy/process';
 import { WebhookDeployer } from '../../src/providers/deploy/webhook';
 import { ConfigurationError, TransientError } from '../../src/providers/errors';
 import { describeFetchError, requestJson } from '../../src/providers/http-json';
-import { postWebhook } from '../../src/providers/notify/notifier';
+import { postWebhook, type RolloutEvent } from '../../src/providers/notify/notifier';
 import { OutputTail } from '../../src/providers/output-tail';
 import {
   originOf,
@@ -36,7 +36,7 @@ const request = {
   targets: ['http://127.0.0.1:1'],
   environment: 'canary',
 };
-const event = {
+const event: RolloutEvent = {
   service: 'checkout',
   event: 'failed',
   message: 'deploy failed',

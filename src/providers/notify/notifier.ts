@@ -2,9 +2,16 @@ import { ConfigurationError } from '../errors';
 import { requestJson } from '../http-json';
 import { originOf, secretForms } from '../redact';
 
+/**
+ * What a rollout tells the webhook about: a stage passed, traffic restore still retrying, or how the
+ * rollout ended (the workflow's outcomes). Receivers switch on it, so it is a closed set.
+ */
+export type RolloutEventName =
+  'stage-completed' | 'rollback-retrying' | 'promoted' | 'rolled_back' | 'aborted' | 'failed';
+
 export interface RolloutEvent {
   service: string;
-  event: string;
+  event: RolloutEventName;
   message: string;
   workflowId: string;
 }
