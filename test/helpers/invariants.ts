@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import type { Outcome, RolloutState } from '../../src/workflows/state';
+import type { HealthReport } from '../../src/providers/checks/health';
+import type { SmokeReport } from '../../src/providers/checks/smoke';
+import type { Decision, Outcome, RolloutState } from '../../src/workflows/state';
 import { type RouterStats, type RouterView, sampleSplits, type Stack } from './stack';
 
 export interface InvariantExpectations {
@@ -14,14 +16,18 @@ export interface InvariantExpectations {
   failedChecks?: string[];
 }
 
+/** Whether a health or smoke decision failed, read from the report it carries as evidence. */
+function checkFailed(decision: Decision): boolean {
+  if (decision.kind !== 'health' && decision.kind !== 'smoke') return false;
+  assert.ok(decision.evidence, `the ${decision.kind} decision carries its report`);
+  return decision.kind === 'health'
+    ? (decision.evidence as HealthReport).healthy === false
+    : (decision.evidence as SmokeReport).passed === false;
+}
+
 /** Versions the rollout found unhealthy or failing smoke tests, from its own decisions. */
 export function versionsThatFailedChecks(state: RolloutState): string[] {
-  const failed = state.decisions.some(
-    (d) =>
-      (d.kind === 'health' && d.reason.startsWith('unhealthy')) ||
-      (d.kind === 'smoke' && d.reason.startsWith('failed')),
-  );
-  return failed ? [state.canaryVersion] : [];
+  return state.decisions.some(checkFailed) ? [state.canaryVersion] : [];
 }
 
 /** Consecutive identical router changes are one change in effect (an idempotent retry). */
