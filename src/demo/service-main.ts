@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { VERSION_PATTERN } from '../router/split-schema';
+import { VERSION_PATTERN } from '../spec/patterns';
 import { MAX_LATENCY_MS } from './faults';
 import { startDemoService } from './service';
 

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import Fastify from 'fastify';
-import { VERSION_PATTERN } from '../router/split-schema';
+import { VERSION_PATTERN } from '../spec/patterns';
 import { applyFaults, DEFAULT_FAULTS, type Faults, faultsPatchSchema, formatIssues } from './faults';
 import { createServiceMetrics } from './metrics';
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-// The spec validates its targets with this same schema, so a spec that passes is never refused here.
+// The spec validates its versions and targets with these same schemas, so a spec that passes is
+// never refused here.
+import { versionName } from '../spec/patterns';
 import { targetList } from '../spec/target-url';
 import { headerMatchSchema } from '../spec/traffic';
 
-export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
 const routeSchema = z.object({
-  version: z.string().regex(VERSION_PATTERN, 'must match ' + VERSION_PATTERN.source),
+  version: versionName,
   targets: targetList,
 });
 

@@ -7,9 +7,12 @@ export const serviceName = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'lowercase letters, digits and "-", at most 63 characters');
 
+/** A version name, wherever one is accepted: the spec, the router's admin API, the demo service. */
+export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
 export const versionName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63 characters');
+  .regex(VERSION_PATTERN, 'letters, digits, ".", "_" and "-", at most 63 characters');
 
 export { httpUrl } from './target-url';
 
