@@ -36,7 +36,3 @@ export function applyFaults(current: Faults, patch: FaultsPatch): Faults {
   if (patch.failSmoke !== undefined) next.failSmoke = patch.failSmoke;
   return next;
 }
-
-export function formatIssues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-}

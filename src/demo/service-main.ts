@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { issuesText } from '../spec/errors';
 import { VERSION_PATTERN } from '../spec/patterns';
 import { MAX_LATENCY_MS } from './faults';
 import { startDemoService } from './service';
@@ -67,9 +68,7 @@ function readConfig(): z.infer<typeof configSchema> {
     failSmoke: values['fail-smoke'] ?? env.FAULT_FAIL_SMOKE,
   });
   if (!parsed.success) {
-    fail(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('; '),
-    );
+    fail(issuesText(parsed.error));
   }
   return parsed.data;
 }

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import Fastify from 'fastify';
 import { VERSION_PATTERN } from '../spec/patterns';
-import { applyFaults, DEFAULT_FAULTS, type Faults, faultsPatchSchema, formatIssues } from './faults';
+import { issuesFromZod } from '../spec/errors';
+import { applyFaults, DEFAULT_FAULTS, type Faults, faultsPatchSchema } from './faults';
 import { createServiceMetrics } from './metrics';
 
 /** How long a closing service keeps answering the requests it already holds. */
@@ -79,7 +80,7 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
   app.post('/__faults', async (request, reply) => {
     const parsed = faultsPatchSchema.safeParse(request.body ?? {});
     if (!parsed.success) {
-      return reply.code(400).send({ error: 'invalid faults', issues: formatIssues(parsed.error) });
+      return reply.code(400).send({ error: 'invalid faults', issues: issuesFromZod(parsed.error) });
     }
     faults = applyFaults(faults, parsed.data);
     return faults;

@@ -1,10 +1,10 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { formatPath, issuesFromZod, type SpecIssue } from '../spec/errors';
 import { type AdminGuard, guardAdminRequests } from './admin-guard';
 import type { ClientErrorStats } from './client-errors';
 import type { RoutingTable } from './split';
 import { type SplitUpdate, splitUpdateSchema } from './split-schema';
-import { type IssueView, toIssueList } from './validation';
 import type { VersionStats } from './version-stats';
 
 export interface AdminDeps {
@@ -21,12 +21,17 @@ export interface AdminDeps {
  * Targets that are the router itself: proxied requests to them would come back in, and a proxied
  * PUT /admin/split would change the live split.
  */
-function selfTargets(split: SplitUpdate, isOwn: (target: string) => boolean): IssueView[] {
+function selfTargets(split: SplitUpdate, isOwn: (target: string) => boolean): SpecIssue[] {
   const routes = [['stable', split.stable] as const, ['canary', split.canary] as const];
   return routes.flatMap(([name, route]) =>
     (route?.targets ?? []).flatMap((target, i) =>
       isOwn(target)
-        ? [{ path: `${name}.targets.${i}`, message: `${target} is the router's own proxy or admin address` }]
+        ? [
+            {
+              path: formatPath([name, 'targets', i]),
+              message: `${target} is the router's own proxy or admin address`,
+            },
+          ]
         : [],
     ),
   );
@@ -107,7 +112,7 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
   app.put('/admin/split', async (request, reply) => {
     const parsed = splitUpdateSchema.safeParse(request.body);
     if (!parsed.success) {
-      return reply.code(400).send({ error: 'invalid split', issues: toIssueList(parsed.error) });
+      return reply.code(400).send({ error: 'invalid split', issues: issuesFromZod(parsed.error) });
     }
     const loops = selfTargets(parsed.data, (target) => deps.isOwnAddress(target));
     if (loops.length > 0) {
@@ -121,7 +126,7 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
   app.get('/admin/metrics', async (request, reply) => {
     const parsed = metricsQuerySchema.safeParse(request.query);
     if (!parsed.success) {
-      return reply.code(400).send({ error: 'invalid metrics query', issues: toIssueList(parsed.error) });
+      return reply.code(400).send({ error: 'invalid metrics query', issues: issuesFromZod(parsed.error) });
     }
     const { version, sinceMs, untilMs, slowerThanMs, boundsMs } = parsed.data;
     return deps.stats.window(version, sinceMs, untilMs ?? Date.now(), slowerThanMs, boundsMs);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { issuesText } from '../spec/errors';
 import { ADMIN_TOKEN_ENV } from './admin-auth';
 import { ADMIN_HOSTS_ENV, parseHostList } from './admin-host';
 import { startRouter } from './server';
@@ -49,7 +50,7 @@ function readArgs(): z.infer<typeof argsSchema> {
     '--admin-host': values['admin-host'],
   });
   if (!parsed.success) {
-    fail(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+    fail(issuesText(parsed.error));
   }
   return parsed.data;
 }

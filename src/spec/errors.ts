@@ -44,6 +44,18 @@ export function formatPath(path: readonly PropertyKey[]): string {
   }, '');
 }
 
+/**
+ * The one way zod issues are shown, in specs, the router's admin API, providers and the demo: a
+ * readable path (`stages[0].weight`, `(root)`) and zod's message.
+ */
 export function issuesFromZod(error: z.ZodError): SpecIssue[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+/** The same issues on one line, for an error message; the first `max` of them when given. */
+export function issuesText(error: z.ZodError, max = Infinity): string {
+  return issuesFromZod(error)
+    .slice(0, max)
+    .map((issue) => `${issue.path}: ${issue.message}`)
+    .join('; ');
 }

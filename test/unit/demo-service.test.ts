@@ -118,7 +118,7 @@ describe('demo service', () => {
     const bad = await postFaults(service, { errorRate: 2, latencyMs: -1, failHealth: 'yes', extra: 1 });
     assert.equal(bad.status, 400);
     const paths = (bad.body.issues as { path: string }[]).map((i) => i.path).sort();
-    assert.deepEqual(paths, ['', 'errorRate', 'failHealth', 'latencyMs']);
+    assert.deepEqual(paths, ['(root)', 'errorRate', 'failHealth', 'latencyMs']);
     assert.equal((await call<{ errorRate: number }>(`${service.url}/__faults`)).body.errorRate, 0);
 
     const ok = await postFaults(service, { latencyMs: 5 });

@@ -365,8 +365,8 @@ describe("admin API refuses a target that is the router's own address", () => {
     ];
     for (const target of own) {
       for (const [body, path] of [
-        [splitBody([target]), 'stable.targets.0'],
-        [splitBody([upstream.url], [upstream.url, target]), 'canary.targets.1'],
+        [splitBody([target]), 'stable.targets[0]'],
+        [splitBody([upstream.url], [upstream.url, target]), 'canary.targets[1]'],
       ] as const) {
         const answer = await adminRequest(router, '/admin/split', { method: 'PUT', headers: json, body });
         assert.equal(answer.status, 400, `${target}: ${answer.body}`);

@@ -346,8 +346,8 @@ describe('router with demo services', () => {
     assert.equal(bad.status, 400);
     const paths = (bad.body as IssuesBody).issues.map((i) => i.path).sort();
     assert.deepEqual(paths, [
-      'canary.targets.0',
-      'canary.targets.1',
+      'canary.targets[0]',
+      'canary.targets[1]',
       'canaryWeight',
       'stable.targets',
       'stable.version',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { issuesText } from '../../spec/errors';
 import { versionName } from '../../spec/patterns';
 import { type HeaderMatch, headerMatchSchema, type NginxTrafficConfig, routeList } from '../../spec/traffic';
 import { ConfigurationError } from '../errors';
@@ -45,10 +46,6 @@ const appliedSchema = z
 /** What the include file records and what it is rendered from: the split without the probe URLs. */
 type Applied = z.output<typeof appliedSchema>;
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || 'split'}: ${i.message}`).join('; ');
-}
-
 function toApplied(split: DesiredSplit): Applied {
   const side = (v: VersionTarget) => {
     if (!v.routes || v.routes.length === 0) {
@@ -66,7 +63,7 @@ function toApplied(split: DesiredSplit): Applied {
   };
   const parsed = appliedSchema.safeParse(candidate);
   if (!parsed.success)
-    throw new ConfigurationError(`cannot render the nginx split: ${describeIssues(parsed.error)}`);
+    throw new ConfigurationError(`cannot render the nginx split: ${issuesText(parsed.error)}`);
   return canonical(parsed.data);
 }
 
@@ -199,7 +196,7 @@ export function parseSplit(content: string, config: RenderConfig): DesiredSplit 
   }
   const parsed = appliedSchema.safeParse(json);
   if (!parsed.success)
-    throw new ConfigurationError(`the header line is not a split: ${describeIssues(parsed.error)}`);
+    throw new ConfigurationError(`the header line is not a split: ${issuesText(parsed.error)}`);
   const applied = canonical(parsed.data);
   if (renderApplied(applied, config) !== content) {
     throw new ConfigurationError(

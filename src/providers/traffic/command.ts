@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { issuesText } from '../../spec/errors';
 import type { CommandTrafficConfig } from '../../spec/traffic';
 import { headerMatchSchema, routeList } from '../../spec/traffic';
 import { versionName } from '../../spec/patterns';
@@ -59,9 +60,8 @@ export class CommandTrafficRouter implements TrafficRouter {
     }
     const result = appliedSplit.safeParse(parsed);
     if (!result.success) {
-      const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
       throw new ConfigurationError(
-        `${command} printed a split that is not valid: ${problems.slice(0, 5).join('; ')}`,
+        `${command} printed a split that is not valid: ${issuesText(result.error, 5)}`,
       );
     }
     const { stable, canary, weights, match, readBack } = result.data;
