@@ -3,6 +3,7 @@ import { DEFAULT_FAULTS } from '../src/demo/faults';
 import type { BlueGreenSpecInput } from '../src/spec/blue-green';
 import { parseBlueGreenSpec } from '../src/spec/load';
 import type { Phase, RolloutResult, RolloutState } from '../src/workflows/state';
+import { eventually } from '../test/helpers/eventually';
 import { startBenchStack } from './harness';
 import { describeMs, median, percentile } from './stats';
 
@@ -30,23 +31,6 @@ function warn(service: string, message: string, state: RolloutState): void {
   process.stderr.write(`WARNING ${warnings[warnings.length - 1]}\n`);
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function until<T>(
-  fn: () => Promise<T | false>,
-  what: string,
-  everyMs: number,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 async function main(): Promise<void> {
   const stack = await startBenchStack('bench-switch');
   const { router, client, taskQueue, v1: blueService, v2: greenService } = stack;
@@ -63,7 +47,7 @@ async function main(): Promise<void> {
   };
   /** Resolves with Date.now() at the first router read that shows `route` at 100%. */
   const routerAt100 = (route: Route): Promise<number> =>
-    until(
+    eventually(
       async () => {
         const split = (await (await fetch(`${router.adminUrl}/admin/split`)).json()) as {
           stable: Route | null;
@@ -75,11 +59,17 @@ async function main(): Promise<void> {
           split.weights.stable === 100;
         return live && Date.now();
       },
+      60_000,
       `router at 100% ${route.version}`,
       ROUTER_POLL_MS,
     );
   const phaseReached = (service: string, phase: Phase) =>
-    until(async () => (await readState(client, service)).phase === phase, `${service} ${phase}`, 10);
+    eventually(
+      async () => (await readState(client, service)).phase === phase,
+      60_000,
+      `${service} ${phase}`,
+      10,
+    );
   const spec = (service: string, overrides: Partial<BlueGreenSpecInput>) =>
     parseBlueGreenSpec({
       service,

@@ -18,7 +18,7 @@ import {
 import { fastCanarySpec } from '../helpers/spec';
 import { Stack } from '../helpers/stack';
 import { workflowBundle } from '../helpers/temporal';
-import { eventually } from '../helpers/worker';
+import { eventually } from '../helpers/eventually';
 
 const SERVICE = 'ui-abort';
 const WORKFLOW_ID = `rollout-${SERVICE}`;

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { abortRollout, readState, resumeRollout, startCanary } from '../../src/client/rollouts';
 import type { RolloutResult, RolloutState } from '../../src/workflows/state';
-import { sleep, until } from '../helpers/fault-env';
+import { eventually } from '../helpers/eventually';
+import { sleep } from '../helpers/fault-env';
 import { assertSetWeightDecisions } from '../helpers/invariants';
 import { faultSuite } from '../helpers/fault-suite';
 import { fastCanarySpec } from '../helpers/spec';
 import { TcpRelay } from '../helpers/tcp-relay';
-import { eventually } from '../helpers/worker';
 
 /**
  * The traffic or the metrics provider becomes unreachable: the spec points its adminUrl at a TCP
@@ -78,7 +78,12 @@ describe('a provider the rollout depends on is unreachable', () => {
 
     const upAt = Date.now();
     await relay.up();
-    await until(async () => (await stack.split()).weights.canary === 0, 30_000, 'router at 0% canary', 20);
+    await eventually(
+      async () => (await stack.split()).weights.canary === 0,
+      30_000,
+      'router at 0% canary',
+      20,
+    );
     const convergedAfter = Date.now() - upAt;
     const result = (await handle.result()) as RolloutResult;
     console.log(

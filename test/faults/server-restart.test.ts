@@ -10,7 +10,8 @@ import { Cleanup, FaultEnv, firstWorkerProgressAfter, sleep } from '../helpers/f
 import { assertSetWeightDecisions, InvariantWatch } from '../helpers/invariants';
 import { fastCanarySpec } from '../helpers/spec';
 import { Stack } from '../helpers/stack';
-import { eventually, uniqueTaskQueue } from '../helpers/worker';
+import { eventually } from '../helpers/eventually';
+import { uniqueTaskQueue } from '../helpers/worker';
 import { startKillableWorker } from '../helpers/worker-process';
 
 /**

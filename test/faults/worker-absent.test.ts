@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { abortRollout, pauseRollout, readState, resumeRollout, startCanary } from '../../src/client/rollouts';
 import type { RolloutResult } from '../../src/workflows/state';
-import { sleep, until } from '../helpers/fault-env';
+import { eventually } from '../helpers/eventually';
+import { sleep } from '../helpers/fault-env';
 import { assertSetWeightDecisions } from '../helpers/invariants';
 import { faultSuite } from '../helpers/fault-suite';
 import { fastCanarySpec } from '../helpers/spec';
-import { eventually } from '../helpers/worker';
 
 /**
  * Signals sent while no worker runs at all (the last one was SIGKILLed) are stored by Temporal and
@@ -110,7 +110,12 @@ describe('signals sent while no worker runs', () => {
     assert.equal((await stack.split()).weights.canary, 20, 'nothing acts on the abort without a worker');
 
     const second = await startWorker();
-    await until(async () => (await stack.split()).weights.canary === 0, 60_000, 'router at 0% canary', 10);
+    await eventually(
+      async () => (await stack.split()).weights.canary === 0,
+      60_000,
+      'router at 0% canary',
+      10,
+    );
     const rolledBackAt = Date.now();
     const result = (await handle.result()) as RolloutResult;
     const readyToRollback = rolledBackAt - second.readyAt;

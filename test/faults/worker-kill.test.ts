@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import { readState, startCanary } from '../../src/client/rollouts';
 import type { Faults } from '../../src/demo/service';
 import type { RolloutResult } from '../../src/workflows/state';
-import { activityAttempts, firstWorkerProgressAfter, sleep, until } from '../helpers/fault-env';
+import { eventually } from '../helpers/eventually';
+import { activityAttempts, firstWorkerProgressAfter, sleep } from '../helpers/fault-env';
 import { assertSetWeightDecisions } from '../helpers/invariants';
 import { faultSuite } from '../helpers/fault-suite';
 import { fastCanarySpec } from '../helpers/spec';
 import { TcpRelay } from '../helpers/tcp-relay';
-import { eventually } from '../helpers/worker';
 
 /**
  * The worker process is SIGKILLed (no graceful shutdown, no sticky-queue release, in-flight
@@ -144,7 +144,7 @@ describe('worker SIGKILLed mid-rollout; a new worker process finishes it', () =>
     // decided and applied, but the workflow has not yet confirmed it, retired the canary, recorded
     // the outcome or notified. The router is polled every 5 ms.
     let sawCanary = false;
-    await until(
+    await eventually(
       async () => {
         const split = await stack.split();
         if (split.weights.canary > 0) sawCanary = true;
@@ -152,6 +152,7 @@ describe('worker SIGKILLed mid-rollout; a new worker process finishes it', () =>
       },
       60_000,
       'the router back at 0% canary',
+      5,
     );
     await first.kill();
     const killedAt = Date.now();

@@ -6,7 +6,8 @@ import { DEFAULT_FAULTS } from '../../src/demo/faults';
 import type { BlueGreenSpec, BlueGreenSpecInput } from '../../src/spec/blue-green';
 import { parseBlueGreenSpec } from '../../src/spec/load';
 import type { Decision, DecisionKind, Phase, RolloutResult, RolloutState } from '../../src/workflows/state';
-import { sleep, until } from './fault-env';
+import { eventually } from './eventually';
+import { sleep } from './fault-env';
 import { InvariantWatch } from './invariants';
 import { type RouterStats, type RouterView, Stack } from './stack';
 import { createTemporalEnv } from './temporal';
@@ -153,7 +154,7 @@ export function phaseReached(
   timeoutMs = 30_000,
   everyMs = 25,
 ): Promise<RolloutState> {
-  return until(
+  return eventually(
     async () => {
       const state = await readState(env.client, service);
       return state.phase === phase && state;
@@ -171,7 +172,7 @@ export async function routerCarriesAll(
   timeoutMs = 30_000,
   everyMs = 10,
 ): Promise<number> {
-  return until(
+  return eventually(
     async () => carriesAll(await stack.split(), route) && Date.now(),
     timeoutMs,
     `router at 100% ${route.version} on ${route.targets.join(',')}`,

@@ -89,22 +89,6 @@ export async function activityAttempts(
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls fn every `everyMs` (tighter than `eventually`, for "kill the moment X happens"). */
-export async function until<T>(
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-  what: string,
-  everyMs = 5,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 /** Things a test started, closed in reverse order whatever happened (a failed assert must not hang the run). */
 export class Cleanup {
   private readonly steps: (() => unknown)[] = [];

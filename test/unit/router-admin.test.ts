@@ -14,7 +14,7 @@ import { ConfigurationError } from '../../src/providers/errors';
 import { EmbeddedMetricsProvider } from '../../src/providers/metrics/embedded';
 import { EmbeddedTrafficRouter } from '../../src/providers/traffic/embedded';
 import { type RouterHandle, startRouter } from '../../src/router/server';
-import { untilPasses } from '../helpers/until-passes';
+import { untilPasses } from '../helpers/eventually';
 import { answeringName } from '../helpers/upstream';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';

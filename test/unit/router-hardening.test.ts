@@ -12,7 +12,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { withoutHopByHop } from '../../src/router/hop-by-hop';
 import { checkRequestPath, joinTarget } from '../../src/router/request-path';
 import { type RouterHandle, startRouter } from '../../src/router/server';
-import { untilPasses } from '../helpers/until-passes';
+import { untilPasses } from '../helpers/eventually';
 
 interface Totals {
   requests: number;

@@ -8,7 +8,7 @@ import { startTraffic } from '../../src/demo/traffic';
 import { LatencyHistogram } from '../../src/router/latency-histogram';
 import { type RouterHandle, startRouter } from '../../src/router/server';
 import { VersionStats } from '../../src/router/version-stats';
-import { untilPasses } from '../helpers/until-passes';
+import { untilPasses } from '../helpers/eventually';
 
 interface VersionTotalsBody {
   requests: number;

@@ -13,7 +13,7 @@ import {
   routerCarriesAll,
   runBlueGreen,
 } from '../helpers/blue-green';
-import { until } from '../helpers/fault-env';
+import { eventually as until } from '../helpers/eventually';
 import { effectiveChanges } from '../helpers/invariants';
 import { TcpRelay } from '../helpers/tcp-relay';
 

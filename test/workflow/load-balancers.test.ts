@@ -11,7 +11,8 @@ import { abortRollout, readState, startBlueGreen, startCanary } from '../../src/
 import type { Faults } from '../../src/demo/service';
 import { parseBlueGreenSpec, parseCanarySpec } from '../../src/spec/load';
 import type { RolloutResult, RolloutState } from '../../src/workflows/state';
-import { sleep, until } from '../helpers/fault-env';
+import { eventually as until } from '../helpers/eventually';
+import { sleep } from '../helpers/fault-env';
 import {
   type LbStack,
   servedBy,
