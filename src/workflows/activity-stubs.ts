@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities';
 
 /** Forward steps: a few retries, then the rollout fails (and rolls back). */
@@ -27,3 +27,20 @@ export const restoring = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '12s',
   retry: { initialInterval: '250ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
+
+/**
+ * Metric reads as local activities: they run inside the workflow task, so a poll costs one marker
+ * event instead of an activity's three plus a second workflow task. The price: a signal that comes
+ * during a read is taken when the read returns, so a read gets one attempt (the provider's own
+ * timeout, 5 s by default, bounds it) and a failed read is "no data" until the next poll. A worker
+ * that dies mid-read loses the workflow task; the next worker reads again (reads change nothing).
+ */
+export const localPolling = proxyLocalActivities<RolloutActivities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 1 },
+});
+
+/** The reads a monitoring window uses: local activities from the one-window-loop patch on. */
+export function metricReads(oneWindowLoop: boolean): Pick<RolloutActivities, 'readMetrics'> {
+  return oneWindowLoop ? localPolling : polling;
+}

@@ -7,7 +7,7 @@ import { monitorStage } from './monitor-stage';
 import { deployAndVerify } from './pre-traffic-checks';
 import { endOnError, failBeforeTraffic, finish, notifyQuietly, retireQuietly, rollBack } from './rollback';
 import type { RolloutResult, RolloutState } from './state';
-import { setCanaryWeight } from './traffic';
+import { rolloutWeights, setCanaryWeight } from './traffic';
 
 export interface CanaryRolloutInput {
   spec: CanarySpec;
@@ -75,7 +75,10 @@ async function progress(
     state.phase = 'monitoring';
     if (!resumeWindow) await setCanaryWeight(spec, state, stage.weight);
     if (stage.weight === 100) break;
-    const outcome = await monitorStage(spec, state, control, stage, resumeWindow, true);
+    const outcome = await monitorStage(spec, state, control, stage, {
+      resume: resumeWindow,
+      mayContinueAsNew: true,
+    });
     if (outcome === 'continue-as-new') return outcome;
     state.window = null;
     if (outcome === 'abort') return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
@@ -101,7 +104,7 @@ async function promote(
     canary: null,
     canaryWeight: 0,
   });
-  state.weights = { stable: 0, canary: split.weights.stable };
+  state.weights = rolloutWeights(split, spec);
   record(
     state,
     'promote',

@@ -76,7 +76,7 @@ export function touch(state: RolloutState): void {
   const paused = state.paused ? ` · PAUSED (${state.pauseReason ?? 'by operator'})` : '';
   const envs = state.environments ? ` (${state.environments.live} → ${state.environments.idle})` : '';
   state.details =
-    `**${state.service}** ${state.strategy} ${state.stableVersion} → ${state.canaryVersion}${envs} · ${state.phase}${stage}` +
+    `**${state.service}** ${state.strategy} ${state.stableVersion ?? '(asking the router)'} → ${state.canaryVersion}${envs} · ${state.phase}${stage}` +
     ` · weights old ${state.weights.stable}% / new ${state.weights.canary}%${windowText}${paused}${verdict}`;
   setCurrentDetails(state.details);
   publishSearchAttributes(state);

@@ -6,7 +6,7 @@ import type { RolloutState } from './state';
 export interface StateSeed {
   service: string;
   strategy: RolloutState['strategy'];
-  stableVersion: string;
+  stableVersion: string | null;
   canaryVersion: string;
   stageWeights: number[];
   analysis: AnalysisConfig;

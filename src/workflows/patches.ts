@@ -18,3 +18,11 @@ export const POST_SWITCH_INCONCLUSIVE_POLICY = 'post-switch-inconclusive-policy'
  * latency check is unarmed.
  */
 export const LATENCY_ALWAYS_JUDGED = 'latency-always-judged';
+
+/**
+ * One window-watching loop for every window (canary stages, blue-green validation slice and
+ * post-switch watch): metric reads run as local activities (one history event per poll instead of
+ * six), the post-switch watch polls on its interval, honours promote and may continue as new, and
+ * blue-green continues as new on long bakes.
+ */
+export const ONE_WINDOW_LOOP = 'one-window-loop';

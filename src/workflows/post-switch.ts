@@ -1,26 +1,33 @@
-import { condition, patched } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import { judgePostSwitch } from '../analysis/post-switch';
 import type { Verdict, VersionMetrics } from '../analysis/types';
+import type { RolloutActivities } from '../activities';
 import type { BlueGreenSpec } from '../spec/blue-green';
 import type { RolloutCore } from '../spec/rollout-core';
-import { polling } from './activity-stubs';
-import { type Control, nowIso, record, touch } from './control';
-import { keepVerdict } from './monitor-stage';
-import {
-  ABORT_BEFORE_FIRST_WAIT,
-  POST_SWITCH_INCONCLUSIVE_POLICY,
-  WAKE_ON_SIGNALS_DURING_POLL,
-} from './patches';
-import type { RolloutState } from './state';
+import { metricReads } from './activity-stubs';
+import type { Control } from './control';
 import { failureText } from './failure-text';
+import { ONE_WINDOW_LOOP } from './patches';
+import type { RolloutState, WindowState } from './state';
+import { emptyMetrics, newWindow, type WatchLabels, type WatchOutcome, watchWindow } from './watch-window';
 
-export type PostSwitchOutcome = 'keep' | 'switch-back' | 'abort';
+type Reads = Pick<RolloutActivities, 'readMetrics'>;
+
+const POST_SWITCH_LABELS: WatchLabels = {
+  window: 'post-switch window',
+  failedPrefix: 'after the switch: ',
+  promoted: 'operator promoted: keeping the switch',
+  resumedHold: 'operator resumed: keeping the switch',
+  holdReason: 'post-switch analysis inconclusive: resume keeps the switch, abort switches back',
+  inconclusive: () => 'post-switch window ended inconclusive',
+};
 
 async function readBoth(
+  reads: Reads,
   core: RolloutCore,
   sinceMs: number,
 ): Promise<{ stable: VersionMetrics; canary: VersionMetrics }> {
-  return polling.readMetrics({
+  return reads.readMetrics({
     metrics: core.metrics,
     stableVersion: core.stable.version,
     canaryVersion: core.canary.version,
@@ -35,7 +42,8 @@ export async function readBaseline(
   switchedAt: number,
 ): Promise<VersionMetrics | null> {
   try {
-    return (await readBoth(core, switchedAt - spec.postSwitch.baselineWindow)).stable;
+    const reads = metricReads(patched(ONE_WINDOW_LOOP));
+    return (await readBoth(reads, core, switchedAt - spec.postSwitch.baselineWindow)).stable;
   } catch {
     return null;
   }
@@ -43,7 +51,8 @@ export async function readBaseline(
 
 /**
  * Watches the new environment with all traffic on it. A failing poll, or an abort, means switch
- * back at once; the old environment is still running. Pause does not stop this guard.
+ * back at once; the old environment is still running. Pause does not stop this guard: it only
+ * stops the window's clock, so that nothing is decided while an operator looks.
  */
 export async function monitorAfterSwitch(
   spec: BlueGreenSpec,
@@ -52,44 +61,17 @@ export async function monitorAfterSwitch(
   control: Control,
   switchedAt: number,
   baseline: VersionMetrics | null,
-): Promise<PostSwitchOutcome> {
-  const { interval, minCanaryRequests } = spec.monitoring;
-  const end = switchedAt + spec.postSwitch.window;
-  const noBaseline: VersionMetrics = {
-    version: core.stable.version,
-    requests: 0,
-    errors: 0,
-    p50Ms: null,
-    p99Ms: null,
-  };
-  state.window = {
-    stage: state.stageIndex,
-    startedAt: nowIso(),
-    elapsedMs: 0,
-    requiredMs: spec.postSwitch.window,
-    maxMs: spec.postSwitch.window,
-    polls: 0,
-    holdingForInconclusive: false,
-  };
-  const wakeOnSignalsDuringPoll = patched(WAKE_ON_SIGNALS_DURING_POLL);
-  let seen = control.seq;
-  let holding = false;
-  for (;;) {
-    if (control.abortRequested && patched(ABORT_BEFORE_FIRST_WAIT)) return 'abort';
-    if (!wakeOnSignalsDuringPoll) seen = control.seq;
-    const wait = holding || state.paused ? interval : Math.min(interval, end - Date.now());
-    if (wait > 0) await condition(() => control.seq !== seen, wait);
-    seen = control.seq;
-    if (control.abortRequested) return 'abort';
-    if (holding && !state.paused) {
-      record(state, 'advance', 'operator resumed: keeping the switch', state.lastVerdict);
-      return 'keep';
-    }
-    state.window.elapsedMs = Date.now() - switchedAt;
-    let verdict: Verdict;
+  resume: WindowState | null = null,
+): Promise<WatchOutcome> {
+  const { minCanaryRequests } = spec.monitoring;
+  const noBaseline = emptyMetrics(core.stable.version);
+  state.window = resume ?? newWindow(state, spec.postSwitch.window, spec.postSwitch.window);
+  const oneWindowLoop = patched(ONE_WINDOW_LOOP);
+  const reads = metricReads(oneWindowLoop);
+  const poll = async (): Promise<Verdict> => {
     try {
-      const { canary } = await readBoth(core, switchedAt);
-      verdict = judgePostSwitch({
+      const { canary } = await readBoth(reads, core, switchedAt);
+      return judgePostSwitch({
         current: canary,
         baseline: baseline ?? noBaseline,
         config: spec.analysis,
@@ -97,7 +79,7 @@ export async function monitorAfterSwitch(
         minRequests: minCanaryRequests,
       });
     } catch (err) {
-      verdict = {
+      return {
         result: 'inconclusive',
         summary: `metrics unavailable: ${failureText(err)}`,
         checks: [],
@@ -105,32 +87,15 @@ export async function monitorAfterSwitch(
         baseline: noBaseline,
       };
     }
-    state.window.polls++;
-    keepVerdict(state, verdict);
-    if (verdict.result === 'fail') {
-      record(state, 'rollback', `after the switch: ${verdict.summary}`, verdict);
-      return 'switch-back';
-    }
-    touch(state);
-    // Paused (by an operator, or by the policy below): keep guarding, decide nothing.
-    if (holding || state.paused || Date.now() < end) continue;
-    if (verdict.result === 'pass' || !patched(POST_SWITCH_INCONCLUSIVE_POLICY)) {
-      record(
-        state,
-        'advance',
-        `post-switch window of ${spec.postSwitch.window / 1000}s passed: ${verdict.summary}`,
-        verdict,
-      );
-      return 'keep';
-    }
-    // Inconclusive is never a pass: switch back, or hold for a human.
-    if (spec.monitoring.onInconclusive === 'rollback') {
-      record(state, 'rollback', `post-switch window ended inconclusive: ${verdict.summary}`, verdict);
-      return 'switch-back';
-    }
-    holding = true;
-    state.paused = true;
-    state.pauseReason = 'post-switch analysis inconclusive: resume keeps the switch, abort switches back';
-    record(state, 'hold', `post-switch window ended inconclusive: ${verdict.summary}`, verdict);
-  }
+  };
+  return watchWindow({
+    state,
+    control,
+    monitoring: spec.monitoring,
+    mayContinueAsNew: oneWindowLoop,
+    legacy: oneWindowLoop ? 'none' : 'post-switch',
+    labels: POST_SWITCH_LABELS,
+    poll,
+    ...(oneWindowLoop ? {} : { wallClockFromMs: switchedAt }),
+  });
 }

@@ -1,5 +1,6 @@
 import type { AnalysisState } from '../analysis/judge';
 import type { Verdict } from '../analysis/types';
+import type { EnvironmentName } from '../spec/blue-green';
 
 export type Phase =
   | 'starting'
@@ -71,9 +72,14 @@ export interface WindowState {
 export interface RolloutState {
   service: string;
   strategy: 'canary' | 'blue-green';
-  /** Blue-green only: which environment served users when the rollout started, and which got the new version. */
-  environments: { live: string; idle: string } | null;
-  stableVersion: string;
+  /**
+   * Blue-green only: which environment served users when the rollout started (`live`, running the
+   * old version, `stableVersion`) and which got the new one (`idle`, running `canaryVersion`). The
+   * names keep these meanings after the switch: weights.canary is always the new version's share.
+   */
+  environments: { live: EnvironmentName; idle: EnvironmentName } | null;
+  /** The old version; null until a blue-green rollout has asked the router which one is live. */
+  stableVersion: string | null;
   canaryVersion: string;
   phase: Phase;
   /** Index into stages of the stage in progress, -1 before the first. */

@@ -1,7 +1,25 @@
+import type { RolloutActivities } from '../activities';
 import type { RolloutCore } from '../spec/rollout-core';
 import { forward } from './activity-stubs';
 import { record } from './control';
-import type { RolloutState } from './state';
+import type { RolloutState, Weights } from './state';
+
+type TrafficSplit = Awaited<ReturnType<RolloutActivities['setTraffic']>>;
+
+/**
+ * The load balancer's answer in the rollout's own terms: `stable` is the old version and `canary`
+ * the new one, whichever of the load balancer's slots each sits in. (A blue-green switch and a
+ * canary promotion put the new version in the stable slot.)
+ */
+export function rolloutWeights(split: TrafficSplit, core: Pick<RolloutCore, 'stable' | 'canary'>): Weights {
+  const weightOf = (version: string): number =>
+    split.stable?.version === version
+      ? split.weights.stable
+      : split.canary?.version === version
+        ? split.weights.canary
+        : 0;
+  return { stable: weightOf(core.stable.version), canary: weightOf(core.canary.version) };
+}
 
 /**
  * Moves the canary to `weight` percent and records what the load balancer confirmed. The canary's
@@ -17,7 +35,7 @@ export async function setCanaryWeight(spec: RolloutCore, state: RolloutState, we
     canaryWeight: weight,
     ...(spec.canary.match ? { match: spec.canary.match } : {}),
   });
-  state.weights = { stable: split.weights.stable, canary: split.weights.canary };
+  state.weights = rolloutWeights(split, spec);
   record(
     state,
     'set-weight',

