@@ -8,6 +8,7 @@ import { activityAttempts, firstWorkerProgressAfter, sleep } from '../helpers/fa
 import { assertSetWeightDecisions } from '../helpers/invariants';
 import { faultSuite } from '../helpers/fault-suite';
 import { fastCanarySpec } from '../helpers/spec';
+import { isMetricRead } from '../helpers/history-events';
 import { TcpRelay } from '../helpers/tcp-relay';
 
 /**
@@ -234,5 +235,81 @@ describe('worker SIGKILLed mid-rollout; a new worker process finishes it', () =>
       state: result.state,
     });
     assert.ok(watch.samples.every((s) => s.weights.canary === 0));
+  });
+
+  it('(e) kill during a metric read (a local activity): the lost workflow task is run again, the read repeated, no stage repeated', async () => {
+    // Metric reads run as local activities inside a workflow task. The metrics admin API is reached
+    // through a relay that holds reads 3 s once armed; the worker is killed the moment the relay
+    // receives a read in the first window. Nothing of that workflow task reached the server, so
+    // after the workflow-task timeout the next worker replays and reads again.
+    const { stack, taskQueue, first, startWorker, watch } = await setUp('kill-in-local-read');
+    let armed = false;
+    let killedAt = 0;
+    let killing: Promise<void> | undefined;
+    const readsAt: number[] = [];
+    const relay = suite.cleanup.add(
+      await TcpRelay.start({
+        target: stack.router.adminUrl,
+        onClientData: (text) => {
+          if (!text.startsWith('GET /admin/metrics')) return;
+          readsAt.push(Date.now());
+          if (armed && !killing) {
+            killedAt = Date.now();
+            killing = first.kill();
+          }
+        },
+      }),
+      (r) => r.close(),
+    );
+    const spec = fastCanarySpec(stack, {
+      service: 'kill-in-local-read',
+      stages: STAGES,
+      monitoring: { window: '6s', interval: '1s', minCanaryRequests: 15, maxWindow: '12s' },
+      metrics: { provider: 'embedded', adminUrl: relay.url },
+    });
+    const handle = await startCanary(suite.env.client, spec, taskQueue);
+    await eventually(
+      async () => {
+        const s = await readState(suite.env.client, 'kill-in-local-read');
+        return s.phase === 'monitoring' && s.stageIndex === 0 && (s.window?.polls ?? 0) >= 2;
+      },
+      40_000,
+      'two polls in the first window',
+    );
+    relay.delayMs = 3000;
+    armed = true;
+    await eventually(async () => killing !== undefined, 20_000, 'a read in flight to kill');
+    await killing;
+    relay.delayMs = 0;
+    assert.equal((await stack.split()).weights.canary, 20, 'the router keeps the stage the worker left');
+
+    const second = await startWorker();
+    const result = (await handle.result()) as RolloutResult;
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const timedOut = events.filter((e) => e.workflowTaskTimedOutEventAttributes).length;
+    const activityReads = events.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'readMetrics',
+    ).length;
+    const readsAfter = readsAt.filter((t) => t >= second.readyAt).length;
+    console.log(
+      `(e) kill mid-read → new worker ready ${second.readyAt - killedAt} ms; kill → promoted ${
+        Date.now() - killedAt
+      } ms; workflow tasks timed out: ${timedOut}; reads after the restart: ${readsAfter}`,
+    );
+
+    assert.equal(result.outcome, 'promoted');
+    assertSetWeightDecisions(result.state, STAGES);
+    assert.equal(activityReads, 0, 'reads are local activities: no activity task was scheduled for them');
+    assert.ok(events.filter(isMetricRead).length >= 4, 'the reads are recorded as local-activity markers');
+    assert.ok(timedOut >= 1, 'the workflow task that held the killed read timed out on the server');
+    assert.ok(readsAfter >= 1, 'the new worker read again');
+    await watch.check({
+      outcome: 'promoted',
+      stableVersion: 'v1',
+      canaryVersion: 'v2',
+      stages: STAGES,
+      state: result.state,
+    });
   });
 });
