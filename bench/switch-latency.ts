@@ -1,9 +1,11 @@
 import { promoteRollout, readState, startBlueGreen } from '../src/client/rollouts';
 import { DEFAULT_FAULTS } from '../src/demo/faults';
+import type { RouteSpec } from '../src/router/split-schema';
 import type { BlueGreenSpecInput } from '../src/spec/blue-green';
 import { parseBlueGreenSpec } from '../src/spec/load';
 import type { Phase, RolloutResult, RolloutState } from '../src/workflows/state';
 import { eventually } from '../test/helpers/eventually';
+import { putLive, readSplit } from '../test/helpers/router-split';
 import { startBenchStack } from './harness';
 import { describeMs, median, percentile } from './stats';
 
@@ -19,11 +21,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const POLL_INTERVAL = '500ms';
 const ROUTER_POLL_MS = 2;
 
-interface Route {
-  version: string;
-  targets: string[];
-}
-
 const warnings: string[] = [];
 function warn(service: string, message: string, state: RolloutState): void {
   const why = state.decisions.map((d) => `${d.kind}: ${d.reason}`).join('\n    ');
@@ -34,25 +31,14 @@ function warn(service: string, message: string, state: RolloutState): void {
 async function main(): Promise<void> {
   const stack = await startBenchStack('bench-switch');
   const { router, client, taskQueue, v1: blueService, v2: greenService } = stack;
-  const blue: Route = { version: 'v1', targets: [blueService.url] };
-  const green: Route = { version: 'v2', targets: [greenService.url] };
+  const blue: RouteSpec = { version: 'v1', targets: [blueService.url] };
+  const green: RouteSpec = { version: 'v2', targets: [greenService.url] };
 
-  const put = async (stable: Route, canary: Route | null): Promise<void> => {
-    const res = await fetch(`${router.adminUrl}/admin/split`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ stable, canary, canaryWeight: 0 }),
-    });
-    if (!res.ok) throw new Error(`PUT /admin/split: ${res.status}`);
-  };
   /** Resolves with Date.now() at the first router read that shows `route` at 100%. */
-  const routerAt100 = (route: Route): Promise<number> =>
+  const routerAt100 = (route: RouteSpec): Promise<number> =>
     eventually(
       async () => {
-        const split = (await (await fetch(`${router.adminUrl}/admin/split`)).json()) as {
-          stable: Route | null;
-          weights: { stable: number };
-        };
+        const split = await readSplit(router.adminUrl);
         const live =
           split.stable?.version === route.version &&
           split.stable.targets.join() === route.targets.join() &&
@@ -86,19 +72,19 @@ async function main(): Promise<void> {
     const baselineSwitch: number[] = [];
     const baselineBack: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      await put(blue, null);
+      await putLive(router.adminUrl, blue);
       let t0 = Date.now();
-      await put(green, blue);
+      await putLive(router.adminUrl, green, blue);
       baselineSwitch.push((await routerAt100(green)) - t0);
       t0 = Date.now();
-      await put(blue, green);
+      await putLive(router.adminUrl, blue, green);
       baselineBack.push((await routerAt100(blue)) - t0);
     }
 
     const switchMs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       const service = `bench-switch-${i}`;
-      await put(blue, null);
+      await putLive(router.adminUrl, blue);
       const handle = await startBlueGreen(
         client,
         spec(service, {
@@ -123,7 +109,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       const service = `bench-switch-back-${i}`;
       greenService.setFaults({ ...DEFAULT_FAULTS });
-      await put(blue, null);
+      await putLive(router.adminUrl, blue);
       const handle = await startBlueGreen(
         client,
         spec(service, {

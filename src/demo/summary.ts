@@ -1,24 +1,17 @@
+import type { AdminStats } from '../router/admin-api';
+import type { SplitView } from '../router/split';
+import type { VersionTotals } from '../router/version-stats';
 import type { RolloutResult } from '../workflows/state';
 import type { TrafficReport } from './traffic';
 
+/** What the summary reads of the router's counts; with a load balancer, the users' own counts. */
 export interface RouterStatsView {
-  versions: Record<
-    string,
-    { requests: number; errors: number; firstErrorAt: number | null; firstRequestAt?: number | null }
-  >;
-  splitHistory: {
-    at: number;
-    stableVersion: string | null;
-    canaryVersion: string | null;
-    canaryWeight: number;
-  }[];
+  versions: Record<string, Pick<VersionTotals, 'requests' | 'errors' | 'firstErrorAt' | 'firstRequestAt'>>;
+  splitHistory: AdminStats['splitHistory'];
 }
 
-export interface RouterSplitView {
-  stable: { version: string } | null;
-  canary: { version: string } | null;
-  weights: { stable: number; canary: number };
-}
+/** What the summary reads of a split: the router's own view, or a load balancer's read-back. */
+export type RouterSplitView = Pick<SplitView, 'stable' | 'canary' | 'weights'>;
 
 export interface ScenarioSummary {
   scenario: string;

@@ -2,10 +2,18 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { formatPath, issuesFromZod, type SpecIssue } from '../spec/errors';
 import { type AdminGuard, guardAdminRequests } from './admin-guard';
-import type { ClientErrorStats } from './client-errors';
-import type { RoutingTable } from './split';
+import type { ClientErrorStats, ClientErrorTotals } from './client-errors';
+import type { RoutingTable, SplitHistoryEntry } from './split';
 import { type SplitUpdate, splitUpdateSchema } from './split-schema';
-import type { VersionStats } from './version-stats';
+import type { VersionStats, VersionTotals } from './version-stats';
+
+/** The answer to GET /admin/stats: what the router counted since its last reset. */
+export interface AdminStats {
+  versions: Record<string, VersionTotals>;
+  headerMatched: Record<string, VersionTotals>;
+  clientErrors: ClientErrorTotals;
+  splitHistory: SplitHistoryEntry[];
+}
 
 export interface AdminDeps {
   table: RoutingTable;
@@ -132,7 +140,7 @@ export function buildAdminApi(deps: AdminDeps): FastifyInstance {
     return deps.stats.window(version, sinceMs, untilMs ?? Date.now(), slowerThanMs, boundsMs);
   });
 
-  app.get('/admin/stats', async () => ({
+  app.get('/admin/stats', async (): Promise<AdminStats> => ({
     versions: deps.stats.snapshotTotals(),
     // Testers the header route sent to the canary: left out of the analysis (see README).
     headerMatched: deps.matchedStats.snapshotTotals(),

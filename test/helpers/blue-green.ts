@@ -3,13 +3,16 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { readState, startBlueGreen } from '../../src/client/rollouts';
 import { DEFAULT_FAULTS } from '../../src/demo/faults';
+import type { AdminStats } from '../../src/router/admin-api';
+import type { SplitView } from '../../src/router/split';
+import type { RouteSpec } from '../../src/router/split-schema';
 import type { BlueGreenSpec, BlueGreenSpecInput } from '../../src/spec/blue-green';
 import { parseBlueGreenSpec } from '../../src/spec/load';
 import type { Decision, DecisionKind, Phase, RolloutResult, RolloutState } from '../../src/workflows/state';
 import { eventually } from './eventually';
 import { sleep } from './fault-env';
 import { InvariantWatch } from './invariants';
-import { type RouterStats, type RouterView, Stack } from './stack';
+import { Stack } from './stack';
 import { createTemporalEnv } from './temporal';
 import { createWorker, uniqueTaskQueue } from './worker';
 
@@ -19,27 +22,16 @@ import { createWorker, uniqueTaskQueue } from './worker';
  * "v3" on blue's process.
  */
 
-export interface Route {
-  version: string;
-  targets: string[];
-}
+export const blueRoute = (stack: Stack, version = 'v1'): RouteSpec => ({ version, targets: [stack.v1.url] });
+export const greenRoute = (stack: Stack, version = 'v2'): RouteSpec => ({ version, targets: [stack.v2.url] });
 
-/** The router's /admin/split answer with the targets, which blue-green assertions need. */
-export interface SplitWithTargets extends RouterView {
-  stable: Route | null;
-  canary: Route | null;
-}
-
-export const blueRoute = (stack: Stack, version = 'v1'): Route => ({ version, targets: [stack.v1.url] });
-export const greenRoute = (stack: Stack, version = 'v2'): Route => ({ version, targets: [stack.v2.url] });
-
-export async function routerSplit(stack: Stack): Promise<SplitWithTargets> {
-  return (await stack.split()) as SplitWithTargets;
+export function routerSplit(stack: Stack): Promise<SplitView> {
+  return stack.split();
 }
 
 /** True when `route`'s version and targets carry all traffic. */
-export function carriesAll(split: RouterView, route: Route): boolean {
-  const live = (split as SplitWithTargets).stable;
+export function carriesAll(split: SplitView, route: RouteSpec): boolean {
+  const live = split.stable;
   return (
     live?.version === route.version &&
     JSON.stringify([...live.targets].sort()) === JSON.stringify([...route.targets].sort()) &&
@@ -111,9 +103,9 @@ export function fastBlueGreenSpec(
 export interface BlueGreenRun {
   result: RolloutResult;
   /** The router's split, sampled all along the run (and once more at the end). */
-  samples: SplitWithTargets[];
-  split: SplitWithTargets;
-  stats: RouterStats;
+  samples: SplitView[];
+  split: SplitView;
+  stats: AdminStats;
   /** Checks what must hold whatever happened (see InvariantWatch.check). */
   watch: InvariantWatch;
 }
@@ -139,7 +131,7 @@ export async function runBlueGreen(
       return handle.result();
     })) as RolloutResult;
     const split = await routerSplit(stack);
-    const samples = [...watch.stop(), split] as SplitWithTargets[];
+    const samples = [...watch.stop(), split];
     return { result, samples, split, stats: await stack.stats(), watch };
   } finally {
     watch.stop();
@@ -168,7 +160,7 @@ export function phaseReached(
 /** Polls the router every `everyMs` until `route` carries all traffic; returns when it first did. */
 export async function routerCarriesAll(
   stack: Stack,
-  route: Route,
+  route: RouteSpec,
   timeoutMs = 30_000,
   everyMs = 10,
 ): Promise<number> {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import type { HealthReport } from '../../src/providers/checks/health';
 import type { SmokeReport } from '../../src/providers/checks/smoke';
 import type { Decision, Outcome, RolloutState } from '../../src/workflows/state';
-import { type RouterStats, type RouterView, sampleSplits, type Stack } from './stack';
+import type { SplitHistoryEntry, SplitView } from '../../src/router/split';
+import { sampleSplits, type Stack } from './stack';
 
 export interface InvariantExpectations {
   outcome: Outcome;
@@ -31,8 +32,8 @@ export function versionsThatFailedChecks(state: RolloutState): string[] {
 }
 
 /** Consecutive identical router changes are one change in effect (an idempotent retry). */
-export function effectiveChanges(history: RouterStats['splitHistory']): RouterStats['splitHistory'] {
-  const out: RouterStats['splitHistory'] = [];
+export function effectiveChanges(history: SplitHistoryEntry[]): SplitHistoryEntry[] {
+  const out: SplitHistoryEntry[] = [];
   for (const entry of history) {
     const last = out[out.length - 1];
     if (
@@ -69,16 +70,16 @@ export class InvariantWatch {
     this.sampler = sampleSplits(stack, everyMs);
   }
 
-  get samples(): RouterView[] {
+  get samples(): SplitView[] {
     return this.sampler.samples;
   }
 
-  stop(): RouterView[] {
+  stop(): SplitView[] {
     return this.sampler.stop();
   }
 
   /** Router changes made since this watch started, retries collapsed. */
-  async changes(): Promise<RouterStats['splitHistory']> {
+  async changes(): Promise<SplitHistoryEntry[]> {
     const stats = await this.stack.stats();
     return effectiveChanges(stats.splitHistory.filter((h) => h.at >= this.since));
   }

@@ -1,25 +1,9 @@
 import { startDemoService, type DemoServiceHandle, type Faults } from '../../src/demo/service';
 import { startTraffic, type TrafficHandle } from '../../src/demo/traffic';
+import type { AdminStats } from '../../src/router/admin-api';
 import { startRouter, type RouterHandle } from '../../src/router/server';
-
-export interface RouterView {
-  stable: { version: string } | null;
-  canary: { version: string } | null;
-  weights: { stable: number; canary: number };
-}
-
-export interface RouterStats {
-  versions: Record<
-    string,
-    { requests: number; errors: number; firstRequestAt: number | null; firstErrorAt: number | null }
-  >;
-  splitHistory: {
-    at: number;
-    stableVersion: string | null;
-    canaryVersion: string | null;
-    canaryWeight: number;
-  }[];
-}
+import type { SplitView } from '../../src/router/split';
+import { putLive, readSplit, readStats } from './router-split';
 
 /** The real parts a rollout touches: a router, v1 and v2 of the demo service, and users. */
 export class Stack {
@@ -43,12 +27,12 @@ export class Stack {
     return this.traffic;
   }
 
-  async split(): Promise<RouterView> {
-    return (await fetch(`${this.router.adminUrl}/admin/split`)).json() as Promise<RouterView>;
+  split(): Promise<SplitView> {
+    return readSplit(this.router.adminUrl);
   }
 
-  async stats(): Promise<RouterStats> {
-    return (await fetch(`${this.router.adminUrl}/admin/stats`)).json() as Promise<RouterStats>;
+  stats(): Promise<AdminStats> {
+    return readStats(this.router.adminUrl);
   }
 
   /** Puts the stack back on v1 (after a test that promoted v2), with v2's faults cleared. */
@@ -58,17 +42,8 @@ export class Stack {
   }
 
   /** v1 live with 100%, as before any rollout; v2's faults stay as they are. */
-  async routeAllToV1(): Promise<void> {
-    const response = await fetch(`${this.router.adminUrl}/admin/split`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        stable: { version: 'v1', targets: [this.v1.url] },
-        canary: null,
-        canaryWeight: 0,
-      }),
-    });
-    if (!response.ok) throw new Error(`router refused the reset: ${response.status}`);
+  routeAllToV1(): Promise<void> {
+    return putLive(this.router.adminUrl, { version: 'v1', targets: [this.v1.url] });
   }
 
   async close(): Promise<void> {
@@ -78,8 +53,8 @@ export class Stack {
 }
 
 /** Samples the router's split until stopped, so a test can assert on every value it ever had. */
-export function sampleSplits(stack: Stack, everyMs = 100): { samples: RouterView[]; stop(): RouterView[] } {
-  const samples: RouterView[] = [];
+export function sampleSplits(stack: Stack, everyMs = 100): { samples: SplitView[]; stop(): SplitView[] } {
+  const samples: SplitView[] = [];
   const timer = setInterval(() => {
     stack.split().then(
       (s) => samples.push(s),

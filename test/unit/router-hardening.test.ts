@@ -13,6 +13,7 @@ import { withoutHopByHop } from '../../src/router/hop-by-hop';
 import { checkRequestPath, joinTarget } from '../../src/router/request-path';
 import { type RouterHandle, startRouter } from '../../src/router/server';
 import { untilPasses } from '../helpers/eventually';
+import { putLive } from '../helpers/router-split';
 
 interface Totals {
   requests: number;
@@ -83,15 +84,6 @@ async function startRecorder(): Promise<Upstream> {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-async function putSplit(router: RouterHandle, stable: { version: string; targets: string[] }): Promise<void> {
-  const res = await fetch(`${router.adminUrl}/admin/split`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ stable, canary: null, canaryWeight: 0 }),
-  });
-  assert.equal(res.status, 200, await res.text());
 }
 
 async function stats(router: RouterHandle): Promise<StatsBody> {
@@ -204,7 +196,7 @@ describe('router hardening: hop-by-hop headers (issue 9 §2)', () => {
   before(async () => {
     upstream = await startRecorder();
     router = await startRouter({});
-    await putSplit(router, { version: 'blue', targets: [`${upstream.url}/prefix`] });
+    await putLive(router.adminUrl, { version: 'blue', targets: [`${upstream.url}/prefix`] });
   });
 
   after(async () => {
@@ -351,7 +343,7 @@ describe('router hardening: client errors are not version errors (issue 9 §2)',
   before(async () => {
     upstream = await startRecorder();
     router = await startRouter({});
-    await putSplit(router, { version: 'blue', targets: [upstream.url] });
+    await putLive(router.adminUrl, { version: 'blue', targets: [upstream.url] });
   });
 
   after(async () => {
@@ -462,7 +454,7 @@ describe('router hardening: failures on the way to the version still count (issu
     ['times out', () => hangingUrl],
   ] as const) {
     test(`an upstream that ${name} is the version's error, even when the client sends hop-by-hop headers`, async () => {
-      await putSplit(router, { version: 'canary', targets: [target()] });
+      await putLive(router.adminUrl, { version: 'canary', targets: [target()] });
       const plain = await nodeRequest(router, { path: '/dies' });
       const hostile = await nodeRequest(router, {
         path: '/dies',
@@ -491,7 +483,7 @@ describe('router hardening: failures on the way to the version still count (issu
     ['stalls mid-response past the timeout', () => stallsUrl],
   ] as const) {
     test(`an upstream that ${name} is the version's error, although the client already saw 200`, async () => {
-      await putSplit(router, { version: 'canary', targets: [target()] });
+      await putLive(router.adminUrl, { version: 'canary', targets: [target()] });
       for (let i = 0; i < 3; i++) {
         const answer = await brokenOff(router, '/breaks');
         assert.deepEqual(answer, { status: 200, completed: false });
@@ -540,7 +532,7 @@ describe('router hardening: a client that hangs up is not the version failing (i
     });
     upstreamUrl = await listen(upstream);
     router = await startRouter({});
-    await putSplit(router, { version: 'blue', targets: [upstreamUrl] });
+    await putLive(router.adminUrl, { version: 'blue', targets: [upstreamUrl] });
   });
 
   after(async () => {
@@ -588,7 +580,7 @@ describe('router hardening: path traversal cannot leave the target prefix (issue
   before(async () => {
     upstream = await startRecorder();
     router = await startRouter({});
-    await putSplit(router, { version: 'blue', targets: [`${upstream.url}/prefix/`] });
+    await putLive(router.adminUrl, { version: 'blue', targets: [`${upstream.url}/prefix/`] });
   });
 
   after(async () => {

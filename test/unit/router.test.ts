@@ -7,6 +7,7 @@ import { type DemoServiceHandle, startDemoService } from '../../src/demo/service
 import { startTraffic } from '../../src/demo/traffic';
 import { LatencyHistogram } from '../../src/router/latency-histogram';
 import { type RouterHandle, startRouter } from '../../src/router/server';
+import type { RouteSpec } from '../../src/router/split-schema';
 import { VersionStats } from '../../src/router/version-stats';
 import { untilPasses } from '../helpers/eventually';
 
@@ -40,11 +41,6 @@ interface IssuesBody {
   error: string;
   issues: { path: string; message: string }[];
 }
-interface Route {
-  version: string;
-  targets: string[];
-}
-
 async function call<T>(url: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(url, init);
   return { status: res.status, body: (await res.json()) as T };
@@ -58,7 +54,12 @@ function putSplit(router: RouterHandle, body: unknown): Promise<{ status: number
   });
 }
 
-async function applySplit(router: RouterHandle, stable: Route, canary: Route | null, canaryWeight: number) {
+async function applySplit(
+  router: RouterHandle,
+  stable: RouteSpec,
+  canary: RouteSpec | null,
+  canaryWeight: number,
+) {
   const res = await putSplit(router, { stable, canary, canaryWeight });
   assert.equal(res.status, 200, JSON.stringify(res.body));
 }
@@ -163,8 +164,8 @@ describe('router with demo services', () => {
   let router: RouterHandle;
   let v1: DemoServiceHandle;
   let v2: DemoServiceHandle;
-  let stable: Route;
-  let canary: Route;
+  let stable: RouteSpec;
+  let canary: RouteSpec;
 
   before(async () => {
     v1 = await startDemoService({ version: 'v1' });
