@@ -1,8 +1,38 @@
-import { type NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { defaultProviders, type ProviderRegistry } from '../providers/registry';
 
-export interface RolloutWorkerOptions {
+/**
+ * Capacity knobs, passed through to the SDK as they are; each left out keeps the behaviour below
+ * (the SDK's default, or our sticky-queue timeout). `npm run bench:scale` measures their effect on
+ * memory, poll lateness and abort latency with many rollouts in flight.
+ */
+export type RolloutWorkerTuning = Pick<
+  WorkerOptions,
+  | 'maxCachedWorkflows'
+  | 'maxConcurrentWorkflowTaskExecutions'
+  | 'maxConcurrentWorkflowTaskPolls'
+  | 'maxConcurrentActivityTaskExecutions'
+  | 'maxConcurrentActivityTaskPolls'
+  | 'maxConcurrentLocalActivityExecutions'
+  | 'stickyQueueScheduleToStartTimeout'
+  | 'workflowThreadPoolSize'
+  | 'reuseV8Context'
+>;
+
+export const TUNING_KEYS = [
+  'maxCachedWorkflows',
+  'maxConcurrentWorkflowTaskExecutions',
+  'maxConcurrentWorkflowTaskPolls',
+  'maxConcurrentActivityTaskExecutions',
+  'maxConcurrentActivityTaskPolls',
+  'maxConcurrentLocalActivityExecutions',
+  'stickyQueueScheduleToStartTimeout',
+  'workflowThreadPoolSize',
+  'reuseV8Context',
+] as const satisfies readonly (keyof RolloutWorkerTuning)[];
+
+export interface RolloutWorkerOptions extends RolloutWorkerTuning {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
@@ -13,6 +43,15 @@ export interface RolloutWorkerOptions {
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** Only the knobs that were given: an explicit undefined must not override an SDK default. */
+function tuningOf(options: RolloutWorkerTuning): Partial<WorkerOptions> {
+  const tuning: Partial<WorkerOptions> = {};
+  for (const key of TUNING_KEYS) {
+    if (options[key] !== undefined) Object.assign(tuning, { [key]: options[key] });
+  }
+  return tuning;
+}
 
 export function createRolloutWorker(options: RolloutWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -29,5 +68,6 @@ export function createRolloutWorker(options: RolloutWorkerOptions): Promise<Work
     // After a worker crash its sticky queue holds the next workflow task until this runs out;
     // the SDK's 10 s default was most of the recovery time in the fault tests.
     stickyQueueScheduleToStartTimeout: '3s',
+    ...tuningOf(options),
   });
 }
