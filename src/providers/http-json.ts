@@ -15,14 +15,41 @@ export interface JsonRequest {
   secrets?: readonly string[];
 }
 
-/** Calls a JSON API and classifies failures: 4xx is a configuration error, the rest is transient. */
-export async function requestJson<T>(
+/**
+ * Whether an HTTP status says the request itself is wrong, so a retry would get the same answer:
+ * 4xx, except 408 (the server gave up waiting for us) and 429 (slow down), which pass with time
+ * like 5xx do.
+ */
+export function isPermanentStatus(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/** The error for an answer that is not 2xx: a configuration error only when retrying cannot help. */
+export function statusError(status: number, message: string): ConfigurationError | TransientError {
+  return isPermanentStatus(status) ? new ConfigurationError(message) : new TransientError(message);
+}
+
+/** An answer read to its end. */
+export interface HttpAnswer {
+  status: number;
+  ok: boolean;
+  text: string;
+  /** How messages name the request: method and endpoint. */
+  where: string;
+  /** Cuts answer text for a message, with the request's secrets taken out. */
+  quote(text: string, max: number): string;
+}
+
+/**
+ * Sends one request and reads the whole answer, whatever its status: a caller that must read an
+ * error body first (Prometheus explains its errors in JSON) classifies the status with
+ * statusError. Getting no answer at all (refused, reset, timed out) is transient.
+ */
+export async function requestText(
   url: string,
   { method = 'GET', body, timeoutMs = 5000, headers = {}, endpoint, secrets = [] }: JsonRequest = {},
-): Promise<T> {
+): Promise<HttpAnswer> {
   const where = `${method} ${endpoint ?? withoutCredentials(url)}`;
-  // An answer may echo the request (its URL, its Authorization header): scrub it too.
-  const quote = (text: string, max: number): string => redact(text, secrets).slice(0, max);
   let response: Response;
   try {
     response = await fetch(url, {
@@ -34,11 +61,20 @@ export async function requestJson<T>(
   } catch (err) {
     throw new TransientError(`${where} failed: ${redact(describeFetchError(err), secrets)}`);
   }
-  const text = await response.text();
-  if (response.status >= 400 && response.status < 500) {
-    throw new ConfigurationError(`${where} answered ${response.status}: ${quote(text, 500)}`);
-  }
-  if (!response.ok) throw new TransientError(`${where} answered ${response.status}: ${quote(text, 500)}`);
+  return {
+    status: response.status,
+    ok: response.ok,
+    text: await response.text(),
+    where,
+    // An answer may echo the request (its URL, its Authorization header): scrub it too.
+    quote: (text, max) => redact(text, secrets).slice(0, max),
+  };
+}
+
+/** Calls a JSON API and classifies failures by status (statusError); a non-JSON answer is transient. */
+export async function requestJson<T>(url: string, request: JsonRequest = {}): Promise<T> {
+  const { status, ok, text, where, quote } = await requestText(url, request);
+  if (!ok) throw statusError(status, `${where} answered ${status}: ${quote(text, 500)}`);
   try {
     return JSON.parse(text) as T;
   } catch {

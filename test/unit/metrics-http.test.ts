@@ -322,9 +322,14 @@ describe('http metrics provider against a local JSON endpoint', () => {
     );
   });
 
-  test('4xx is a configuration error, 5xx and non-JSON answers are transient', async () => {
+  test('4xx is a configuration error; 408, 429, 5xx and non-JSON answers are transient', async () => {
     answer = () => ({ status: 404, body: { error: 'no such version' } });
     await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), ConfigurationError);
+    // The server gave up waiting, or asks us to slow down: a later poll may well get an answer.
+    answer = () => ({ status: 408, body: { error: 'request timeout' } });
+    await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), TransientError);
+    answer = () => ({ status: 429, body: { error: 'slow down' } });
+    await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), TransientError);
     answer = () => ({ status: 503, body: { error: 'warming up' } });
     await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), TransientError);
     answer = () => ({ status: 200, body: 'not json' });

@@ -408,7 +408,7 @@ describe('Prometheus provider against a fake /api/v1/query', () => {
     await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), ConfigurationError);
   });
 
-  test('bad_data is a configuration error; execution errors, timeouts and 5xx are transient', async () => {
+  test('bad_data and 4xx are configuration errors; execution errors, timeouts, 408, 429 and 5xx are transient', async () => {
     const error = (status: number, errorType: string) => () => ({
       status,
       body: { status: 'error', errorType, error: `${errorType} happened` },
@@ -432,7 +432,10 @@ describe('Prometheus provider against a fake /api/v1/query', () => {
     await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), TransientError);
     answer = () => ({ status: 404, body: 'not found' });
     await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), ConfigurationError);
+    // 408 and 429 pass with time, as for every other HTTP API the providers call (http-json).
     answer = () => ({ status: 429, body: 'slow down' });
+    await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), TransientError);
+    answer = () => ({ status: 408, body: 'request timeout' });
     await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), TransientError);
     answer = () => ({ status: 200, body: { hello: 'world' } });
     await assert.rejects(provider().versionMetrics('v1', { sinceMs: 0 }), TransientError);

@@ -2,7 +2,7 @@ import type { VersionMetrics } from '../../analysis/types';
 import type { PrometheusMetricsConfig } from '../../spec/providers';
 import { renderTemplate } from '../../spec/template';
 import { ConfigurationError, TransientError } from '../errors';
-import { describeFetchError } from '../http-json';
+import { requestText, statusError } from '../http-json';
 import { type CumulativeBucket, slowCountsFromBuckets } from './cumulative-buckets';
 import type { MetricsProvider, MetricsWindow } from './types';
 import { assertVersion, describeEndpoint, finiteNumber } from './values';
@@ -175,18 +175,11 @@ export class PrometheusMetricsProvider implements MetricsProvider {
     const url = new URL('api/v1/query', base);
     url.searchParams.set('query', query);
     url.searchParams.set('time', (atMs / 1000).toFixed(3));
-    const endpoint = describeEndpoint(url.href);
-
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        headers: { accept: 'application/json' },
-        signal: AbortSignal.timeout(this.config.timeout),
-      });
-    } catch (err) {
-      throw new TransientError(`Prometheus query ${name} at ${endpoint} failed: ${describeFetchError(err)}`);
-    }
-    const text = await response.text();
+    const { status, ok, text, where, quote } = await requestText(url.href, {
+      headers: { accept: 'application/json' },
+      timeoutMs: this.config.timeout,
+      endpoint: `${describeEndpoint(url.href)} (metrics.queries.${name})`,
+    });
     let answer: PrometheusAnswer | undefined;
     try {
       answer = JSON.parse(text) as PrometheusAnswer;
@@ -194,6 +187,7 @@ export class PrometheusMetricsProvider implements MetricsProvider {
       answer = undefined;
     }
 
+    // Prometheus's own error, whatever the HTTP status it came with, says more than the status.
     if (answer?.status === 'error') {
       const message = `Prometheus rejected metrics.queries.${name} (${answer.errorType ?? 'error'}): ${answer.error ?? ''} [query: ${query}]`;
       // bad_data: the query or its parameters are wrong, and will stay wrong. Timeouts, execution
@@ -201,15 +195,9 @@ export class PrometheusMetricsProvider implements MetricsProvider {
       if (answer.errorType === 'bad_data') throw new ConfigurationError(message);
       throw new TransientError(message);
     }
-    if (!response.ok) {
-      const message = `Prometheus query ${name} at ${endpoint} answered ${response.status}: ${text.slice(0, 300)}`;
-      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-      throw retryable ? new TransientError(message) : new ConfigurationError(message);
-    }
+    if (!ok) throw statusError(status, `${where} answered ${status}: ${quote(text, 300)}`);
     if (answer?.status !== 'success') {
-      throw new TransientError(
-        `Prometheus query ${name} at ${endpoint} answered non-Prometheus JSON: ${text.slice(0, 200)}`,
-      );
+      throw new TransientError(`${where} answered non-Prometheus JSON: ${quote(text, 200)}`);
     }
     return answer.data;
   }
