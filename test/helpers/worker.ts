@@ -4,7 +4,6 @@ import { createRolloutWorker } from '../../src/worker/create-worker';
 import { workflowBundle } from './temporal';
 
 // Re-exported for test/fixtures/record-histories.ts and the workflow tests that import it from here.
-export { eventually } from './eventually';
 
 let counter = 0;
 export function uniqueTaskQueue(prefix: string): string {

@@ -14,7 +14,8 @@ import type { RolloutResult } from '../../src/workflows/state';
 import { fastCanarySpec } from '../helpers/spec';
 import { Stack } from '../helpers/stack';
 import { createTemporalEnv } from '../helpers/temporal';
-import { createWorker, eventually, uniqueTaskQueue } from '../helpers/worker';
+import { createWorker, uniqueTaskQueue } from '../helpers/worker';
+import { eventually } from '../helpers/eventually';
 
 describe('canary rollout control: pause, resume, abort, one at a time', () => {
   let env: TestWorkflowEnvironment;

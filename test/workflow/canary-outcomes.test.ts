@@ -6,7 +6,8 @@ import type { RolloutResult } from '../../src/workflows/state';
 import { fastCanarySpec } from '../helpers/spec';
 import { sampleSplits, Stack } from '../helpers/stack';
 import { createTemporalEnv } from '../helpers/temporal';
-import { createWorker, eventually, uniqueTaskQueue } from '../helpers/worker';
+import { createWorker, uniqueTaskQueue } from '../helpers/worker';
+import { eventually } from '../helpers/eventually';
 
 describe('canary rollout outcomes (real dev server, router and services)', () => {
   let env: TestWorkflowEnvironment;

@@ -14,7 +14,8 @@ import { fastCanarySpec } from '../helpers/spec';
 import { isMetricRead } from '../helpers/history-events';
 import { Stack } from '../helpers/stack';
 import { createTemporalEnv } from '../helpers/temporal';
-import { createWorker, eventually, uniqueTaskQueue } from '../helpers/worker';
+import { createWorker, uniqueTaskQueue } from '../helpers/worker';
+import { eventually } from '../helpers/eventually';
 
 const SUGGEST_AT = 60;
 
