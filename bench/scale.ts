@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -10,6 +10,7 @@ import { type DevServer, startDevServer } from '../src/devserver/dev-server';
 import { type RouterHandle, startRouter } from '../src/router/server';
 import { parseCanarySpec } from '../src/spec/load';
 import { cpuSeconds, stopAll } from './router/processes';
+import { summarizeProfile } from './router/profile-summary';
 import { timeAbort, timeDirectChange } from './scale/aborts';
 import { CORES, machineBusySeconds } from './scale/machine';
 import { type MetricsDouble, startMetricsDouble } from './scale/metrics-double';
@@ -155,6 +156,7 @@ async function run(options: ScaleOptions, stack: Stack, progress: Progress): Pro
         taskQueue: TASK_QUEUE,
         tuning: options.tuning,
         logDir: stack.logDir,
+        ...(options.cpuProfDir === undefined ? {} : { cpuProfDir: options.cpuProfDir }),
       }),
     );
   }
@@ -345,6 +347,16 @@ async function run(options: ScaleOptions, stack: Stack, progress: Progress): Pro
   };
 }
 
+function printProfiles(dir: string): void {
+  const profiles = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
+  if (profiles.length === 0)
+    console.log(`no .cpuprofile in ${dir} (a worker killed before it could write one?)`);
+  for (const name of profiles) {
+    console.log(`\nworker CPU profile ${join(dir, name)}:`);
+    console.log(summarizeProfile(join(dir, name), 25));
+  }
+}
+
 async function main(): Promise<void> {
   let options: ScaleOptions | 'help';
   try {
@@ -358,6 +370,7 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
+  if (options.cpuProfDir !== undefined) mkdirSync(options.cpuProfDir, { recursive: true });
   const stack = new Stack();
   const progress = new Progress();
   const interrupt = (signal: NodeJS.Signals) => {
@@ -366,15 +379,18 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
+  let measured: Measured;
   try {
-    const measured = await run(options, stack, progress);
-    printReport(measured);
+    measured = await run(options, stack, progress);
   } catch (err) {
     progress.clear();
     throw err;
   } finally {
     await stack.close();
   }
+  // Workers write their profiles as they exit, so only now.
+  if (options.cpuProfDir !== undefined) printProfiles(options.cpuProfDir);
+  printReport(measured);
 }
 
 main().catch((err) => {

@@ -6,6 +6,9 @@ import type { RouteSpec } from '../../src/router/split-schema';
 import type { SplitHistoryEntry, SplitView } from '../../src/router/split';
 
 const ABORT_TIMEOUT_MS = 120_000;
+// Only to know when to read the router's history, which holds the exact time: looking more often
+// would not sharpen the figure, and 20 aborts stuck behind a backlog would load the bench itself.
+const LOOK_EVERY_MS = 50;
 
 async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
@@ -33,10 +36,14 @@ export async function timeAbort(client: Client, service: string, router: RouterH
   for (;;) {
     const split = await getJson<SplitView>(`${router.adminUrl}/admin/split`);
     if (split.weights.canary === 0) break;
+    // An overloaded worker may take this long; the figure is then a lower bound, and says so.
     if (Date.now() > deadline) {
-      throw new Error(`abort of ${service}: canary still at ${split.weights.canary}% after 120s`);
+      process.stderr.write(
+        `\nabort of ${service}: canary still at ${split.weights.canary}% after ${ABORT_TIMEOUT_MS / 1000}s\n`,
+      );
+      return Date.now() - sentAt;
     }
-    await sleep(10);
+    await sleep(LOOK_EVERY_MS);
   }
   const at = (await zeroAt(router, sentAt)) ?? Date.now();
   return at - sentAt;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../src/spec/duration';
 import type { RolloutWorkerTuning } from '../../src/worker/create-worker';
@@ -29,6 +30,9 @@ worker tuning (each left out keeps the production worker's setting):
   --workflow-threads N                     workflowThreadPoolSize (SDK: 1 with reuseV8Context)
   --no-reuse-v8-context                    one V8 context per workflow (the SDK's legacy model)
 
+  --cpu-prof DIR                profile each worker (node --cpu-prof) into DIR and summarise it
+                               after the run; profiling slows the worker, so its figures are not
+                               comparable
   --help                       this text
 
 Examples:
@@ -44,6 +48,7 @@ export interface ScaleOptions {
   aborts: number;
   startConcurrency: number;
   tuning: RolloutWorkerTuning;
+  cpuProfDir: string | undefined;
 }
 
 export class UsageError extends Error {
@@ -90,6 +95,7 @@ export function parseScaleOptions(argv: string[]): ScaleOptions | 'help' {
         'sticky-timeout': { type: 'string' },
         'workflow-threads': { type: 'string' },
         'no-reuse-v8-context': { type: 'boolean' },
+        'cpu-prof': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -153,5 +159,6 @@ export function parseScaleOptions(argv: string[]): ScaleOptions | 'help' {
     aborts,
     startConcurrency: whole('start-concurrency', values['start-concurrency'], 1, 500) ?? 50,
     tuning,
+    cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
   };
 }

@@ -160,14 +160,19 @@ export function printReport(m: Measured): void {
   const rows = [
     ['', 'measured', 'baseline', `goal at N=1,000`],
     [
-      'worker RSS, peak / end',
+      m.perWorker.length > 1 ? 'RSS of the workers (sum), peak / end' : 'worker RSS, peak / end',
       `${s.rssMb} / ${s.rssEndMb} MB`,
-      `idle worker ${s.rssIdleMb} MB`,
+      `idle worker${m.perWorker.length > 1 ? 's' : ''} ${s.rssIdleMb} MB`,
       `≤ ${GOALS.rssMb} MB`,
     ],
     ['  per rollout (end − idle)', `${s.rssPerRolloutMb.toFixed(2)} MB`, '', ''],
     ...workerRows,
-    ['worker CPU', `${s.cpuPercent}% of a core (${s.cpuSeconds} s)`, '', ''],
+    [
+      m.perWorker.length > 1 ? 'CPU of the workers (sum)' : 'worker CPU',
+      `${s.cpuPercent}% of a core (${s.cpuSeconds} s)`,
+      '',
+      '',
+    ],
     [
       'poll lateness p50 / p99 / max',
       `${ms(s.pollLatenessP50Ms)} / ${ms(s.pollLatenessP99Ms)} / ${ms(s.pollLatenessMaxMs)} ms`,

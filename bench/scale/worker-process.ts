@@ -41,10 +41,13 @@ export async function startBenchWorker(opts: {
   taskQueue: string;
   tuning: RolloutWorkerTuning;
   logDir: string;
+  /** node --cpu-prof into this directory; the profile is written when the worker exits. */
+  cpuProfDir?: string;
 }): Promise<BenchWorker> {
   const metricsPort = await freePort();
   const logPath = join(opts.logDir, `${opts.name}.log`);
-  const proc: Started = start(opts.name, [process.execPath, '--import', 'tsx', WORKER_MAIN], {
+  const profile = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`];
+  const proc: Started = start(opts.name, [process.execPath, ...profile, '--import', 'tsx', WORKER_MAIN], {
     logPath,
     env: {
       ...process.env,
