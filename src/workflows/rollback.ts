@@ -5,7 +5,7 @@ import { polling, restoring, waiting } from './activity-stubs';
 import { record, touch } from './control';
 import type { Outcome, Phase, RolloutState } from './state';
 import { failureText } from './failure-text';
-import { confirmedBy } from './traffic';
+import { confirmedBy, rolloutWeights } from './traffic';
 
 const SLOW_ROLLBACK_WARNING = '15s';
 
@@ -34,7 +34,7 @@ export async function restoreStable(spec: RolloutCore, state: RolloutState, reas
       await notifyQuietly(spec, 'rollback-retrying', 'the traffic provider does not answer; still retrying');
     }
     const split = await restored;
-    state.weights = { stable: split.weights.stable, canary: split.weights.canary };
+    state.weights = rolloutWeights(split, spec);
     record(
       state,
       'set-weight',
