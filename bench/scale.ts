@@ -21,6 +21,7 @@ import { type Measured, printReport, type WorkerFigures } from './scale/report';
 import {
   findHistogram,
   findValue,
+  meanBetween,
   histogramCount,
   histogramQuantile,
   type Scrape,
@@ -130,7 +131,10 @@ async function run(options: ScaleOptions, stack: Stack, progress: Progress): Pro
     'setup',
     `dev server, routers and ${options.workers} worker process(es); logs in ${stack.logDir}`,
   );
-  stack.server = await startDevServer({ logFile: join(stack.logDir, 'temporal.log') });
+  stack.server = await startDevServer({
+    logFile: join(stack.logDir, 'temporal.log'),
+    ...(options.dbFile ? { dbFilename: join(stack.logDir, 'temporal.db') } : {}),
+  });
   const v1 = await startDemoService({ version: STABLE_VERSION, port: 0 });
   stack.services.push(v1);
   const v2 = await startDemoService({ version: CANARY_VERSION, port: 0 });
@@ -237,6 +241,7 @@ async function run(options: ScaleOptions, stack: Stack, progress: Progress): Pro
   loopDelay.enable();
   const before: Scrape[] = await Promise.all(workers.map((w) => scrape(w.metricsUrl)));
   const cpuBefore = workers.map((w) => w.cpuSeconds() ?? 0);
+  const threadsBefore = workers.map((w) => w.threadSeconds());
   const serverPid = stack.server.process.pid ?? -1;
   const otherBefore = {
     machine: machineBusySeconds() ?? 0,
@@ -273,6 +278,7 @@ async function run(options: ScaleOptions, stack: Stack, progress: Progress): Pro
   }
   const windowMs = performance.now() - windowStart;
   const cpuAfter = workers.map((w) => w.cpuSeconds() ?? 0);
+  const threadsAfter = workers.map((w) => w.threadSeconds());
   const machineSeconds = (machineBusySeconds() ?? 0) - otherBefore.machine;
   const serverSeconds = (cpuSeconds(serverPid) ?? 0) - otherBefore.server;
   const benchUsage = process.cpuUsage(otherBefore.bench);
@@ -310,6 +316,11 @@ async function run(options: ScaleOptions, stack: Stack, progress: Progress): Pro
       rssEndMb: endRss[i] ?? 0,
       cpuSeconds,
       cpuPercent: (100 * cpuSeconds) / (windowMs / 1000),
+      // The busiest threads, in % of one core over the window.
+      threads: [...(threadsAfter[i] ?? new Map<string, number>())]
+        .map(([name, after]) => ({ name, percent: percentOf(after - (threadsBefore[i]?.get(name) ?? 0)) }))
+        .sort((a, b) => b.percent - a.percent)
+        .slice(0, 5),
     };
   });
   return {
@@ -324,6 +335,14 @@ async function run(options: ScaleOptions, stack: Stack, progress: Progress): Pro
     workflowTasks: histogramCount(execution),
     wftScheduleToStart: [histogramQuantile(scheduleToStart, 0.5), histogramQuantile(scheduleToStart, 0.99)],
     wftExecution: [histogramQuantile(execution, 0.5), histogramQuantile(execution, 0.99)],
+    // The server's side of a workflow task, as the worker sees it: completing one is a write.
+    respondWftMeanMs: meanBetween(
+      before,
+      after,
+      'request_latency',
+      'operation="RespondWorkflowTaskCompleted"',
+    ),
+    localActivityMeanMs: meanBetween(before, after, 'local_activity_succeed_endtoend_latency', ''),
     // Cached workflows at the end, and cache misses (each a full history replay) during the window.
     stickyCacheSize: findValue(after, 'sticky_cache_size'),
     stickyCacheMisses: findValue(after, 'sticky_cache_miss') - findValue(before, 'sticky_cache_miss'),

@@ -19,6 +19,8 @@ options:
   --aborts K                   rollouts aborted during the window, spread through it and left out
                                of the poll figures (default min(20, N/5); 0 for none)
   --start-concurrency C        workflow starts in flight at once (default 50)
+  --db-file                    the dev server keeps its SQLite database in a file (in the log
+                               directory) instead of in memory
 
 worker tuning (each left out keeps the production worker's setting):
   --max-cached-workflows N                 SDK workflow cache (default: from the V8 heap limit)
@@ -49,6 +51,7 @@ export interface ScaleOptions {
   startConcurrency: number;
   tuning: RolloutWorkerTuning;
   cpuProfDir: string | undefined;
+  dbFile: boolean;
 }
 
 export class UsageError extends Error {
@@ -96,6 +99,7 @@ export function parseScaleOptions(argv: string[]): ScaleOptions | 'help' {
         'workflow-threads': { type: 'string' },
         'no-reuse-v8-context': { type: 'boolean' },
         'cpu-prof': { type: 'string' },
+        'db-file': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -159,6 +163,7 @@ export function parseScaleOptions(argv: string[]): ScaleOptions | 'help' {
     aborts,
     startConcurrency: whole('start-concurrency', values['start-concurrency'], 1, 500) ?? 50,
     tuning,
+    dbFile: values['db-file'] === true,
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
   };
 }

@@ -12,6 +12,7 @@ export interface WorkerFigures {
   cpuSeconds: number;
   /** Of one core, over the measured window. */
   cpuPercent: number;
+  threads: { name: string; percent: number }[];
 }
 
 type Quantile = { ms: number; open: boolean } | null;
@@ -37,6 +38,8 @@ export interface Measured {
     benchPercent: number;
     otherPercent: number;
   };
+  respondWftMeanMs: number | null;
+  localActivityMeanMs: number | null;
   stickyCacheSize: number;
   stickyCacheMisses: number;
   stickyCacheEvictions: number;
@@ -94,6 +97,7 @@ export function summaryJson(m: Measured) {
       rssEndMb: round(w.rssEndMb),
       cpuSeconds: round(w.cpuSeconds, 2),
       cpuPercent: round(w.cpuPercent, 1),
+      threads: w.threads.map((t) => ({ name: t.name, percent: round(t.percent, 1) })),
     })),
     pollLatenessMaxMs: polls.latenessMs.length === 0 ? null : Math.max(...polls.latenessMs),
     pollsObserved: polls.observed,
@@ -105,6 +109,8 @@ export function summaryJson(m: Measured) {
     wftExecutionP50Ms: quantileMs(m.wftExecution[0]),
     wftExecutionP99Ms: quantileMs(m.wftExecution[1]),
     workflowTasks: m.workflowTasks,
+    respondWorkflowTaskCompletedMeanMs: m.respondWftMeanMs === null ? null : round(m.respondWftMeanMs, 1),
+    localActivityEndToEndMeanMs: m.localActivityMeanMs === null ? null : round(m.localActivityMeanMs, 1),
     stickyCacheSize: m.stickyCacheSize,
     stickyCacheMisses: m.stickyCacheMisses,
     stickyCacheEvictions: m.stickyCacheEvictions,
@@ -122,6 +128,7 @@ export function summaryJson(m: Measured) {
       otherPercent: round(m.machine.otherPercent),
     },
     tuning: options.tuning,
+    devServerDb: options.dbFile ? 'file' : 'memory',
     goalsMet: {
       rss: m.rssPeakMb <= GOALS.rssMb,
       pollLateness: lateP99 !== null && lateP99 <= GOALS.pollLatenessP99Ms,
@@ -173,6 +180,15 @@ export function printReport(m: Measured): void {
       '',
       '',
     ],
+    ...m.perWorker.map((w) => [
+      `  busiest threads${m.perWorker.length > 1 ? ` (${w.name})` : ''}`,
+      w.threads
+        .slice(0, 3)
+        .map((t) => `${t.name} ${Math.round(t.percent)}%`)
+        .join(', '),
+      '',
+      '',
+    ]),
     [
       'poll lateness p50 / p99 / max',
       `${ms(s.pollLatenessP50Ms)} / ${ms(s.pollLatenessP99Ms)} / ${ms(s.pollLatenessMaxMs)} ms`,
@@ -199,6 +215,12 @@ export function printReport(m: Measured): void {
       '',
     ],
     [
+      '  server: complete a task (mean)',
+      `${ms(m.respondWftMeanMs)} ms`,
+      m.localActivityMeanMs === null ? '' : `local activity end to end ${ms(m.localActivityMeanMs)} ms`,
+      '',
+    ],
+    [
       'workflow cache at end',
       `${m.stickyCacheSize} workflows`,
       `window: ${m.stickyCacheMisses} misses, ${m.stickyCacheEvictions} forced evictions`,
@@ -218,7 +240,7 @@ export function printReport(m: Measured): void {
   console.log(
     `\nbench:scale: ${options.rollouts} rollouts, ${options.workers} worker process${options.workers > 1 ? 'es' : ''}, ` +
       `${options.intervalMs / 1000} s polls, ${(m.windowMs / 1000).toFixed(0)} s window ` +
-      `(ramp-up ${(m.rampUpMs / 1000).toFixed(0)} s), worker: ${tuning}\n`,
+      `(ramp-up ${(m.rampUpMs / 1000).toFixed(0)} s), dev server SQLite ${options.dbFile ? 'in a file' : 'in memory'}, worker: ${tuning}\n`,
   );
   console.log(table(rows));
   const { machine } = m;

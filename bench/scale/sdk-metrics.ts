@@ -29,6 +29,8 @@ export interface Scrape {
   histograms: Map<string, Histogram>;
   /** Gauges and counters, summed over label sets, by full metric name. */
   values: Map<string, number>;
+  /** Every sample but histogram buckets, with its raw label text. */
+  samples: { name: string; labels: string; value: number }[];
 }
 
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
@@ -37,6 +39,7 @@ const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
 export function parsePrometheusText(text: string): Scrape {
   const histograms = new Map<string, Histogram>();
   const values = new Map<string, number>();
+  const samples: Scrape['samples'] = [];
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
     const match = SAMPLE.exec(line);
@@ -54,9 +57,10 @@ export function parsePrometheusText(text: string): Scrape {
       histograms.set(base, histogram);
     } else {
       values.set(name, (values.get(name) ?? 0) + value);
+      samples.push({ name, labels, value });
     }
   }
-  return { text, histograms, values };
+  return { text, histograms, values, samples };
 }
 
 export async function scrape(metricsUrl: string): Promise<Scrape> {
@@ -89,6 +93,21 @@ export function findValue(scrapes: Scrape[], short: string): number {
     }
   }
   return total;
+}
+
+/**
+ * Mean of a histogram's observations between two scrapes, over the label sets whose label text
+ * contains `label` (e.g. operation="RespondWorkflowTaskCompleted"); null without observations.
+ */
+export function meanBetween(before: Scrape[], after: Scrape[], short: string, label: string): number | null {
+  const total = (scrapes: Scrape[], suffix: string) =>
+    scrapes
+      .flatMap((sc) => sc.samples)
+      .filter((x) => new RegExp(`(^|_)${short}(_milliseconds|_seconds)?_${suffix}$`).test(x.name))
+      .filter((x) => x.labels.includes(label))
+      .reduce((a, x) => a + x.value, 0);
+  const count = total(after, 'count') - total(before, 'count');
+  return count > 0 ? (total(after, 'sum') - total(before, 'sum')) / count : null;
 }
 
 export function subtract(after: Histogram, before: Histogram): Histogram {

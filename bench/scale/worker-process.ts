@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../src/devserver/free-port';
 import type { RolloutWorkerTuning } from '../../src/worker/create-worker';
@@ -17,6 +17,8 @@ export interface BenchWorker {
   rssMb(): number | undefined;
   /** utime + stime in seconds, from /proc; undefined once the process is gone. */
   cpuSeconds(): number | undefined;
+  /** CPU seconds by thread ("main", or name/tid), to see which one saturates. */
+  threadSeconds(): Map<string, number>;
   alive(): boolean;
   stop(): Promise<void>;
 }
@@ -29,6 +31,37 @@ export function rssMbOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+const USER_HZ = 100;
+
+/**
+ * CPU seconds of each thread of `pid`, by its name and id ("main" for the main thread; the
+ * workflow thread and V8's helpers are all called "node"). A single thread near 100% of a core is
+ * a bottleneck that the process's total CPU hides.
+ */
+export function threadSecondsOf(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The name (field 2) is in parentheses and may hold spaces; utime and stime are fields 14, 15.
+      const name =
+        tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}/${tid}`;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+      byName.set(name, seconds);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
 }
 
 /**
@@ -83,6 +116,7 @@ export async function startBenchWorker(opts: {
     logPath,
     rssMb: () => rssMbOf(pid),
     cpuSeconds: () => cpuSeconds(pid),
+    threadSeconds: () => threadSecondsOf(pid),
     alive,
     stop: () => proc.stop(),
   };
