@@ -16,16 +16,3 @@ export function machineBusySeconds(): number | undefined {
 }
 
 export const CORES = availableParallelism();
-
-/**
- * How busy the machine was during the window, and how much of that was not the bench's own
- * processes (worker, dev server, the bench itself): on a shared machine, latencies measured while
- * other work ran are upper bounds, and the report says so.
- */
-export interface MachineLoad {
-  /** Percent of one core, summed over all cores (200% = both of 2 cores busy). */
-  busyPercent: number;
-  otherPercent: number;
-  devServerPercent: number;
-  benchPercent: number;
-}
