@@ -1,7 +1,6 @@
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { taskQueueFromEnv } from '../../src/spec/workflow-id';
-import { temporalTarget } from '../../src/temporal/target';
-import { createRolloutWorker, type RolloutWorkerTuning } from '../../src/worker/create-worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { RolloutWorkerTuning } from '../../src/worker/create-worker';
+import { runWorker } from '../../src/worker/run-worker';
 import { SDK_HISTOGRAM_BUCKETS_MS } from './sdk-metrics';
 
 /**
@@ -25,18 +24,7 @@ async function main(): Promise<void> {
       },
     },
   });
-  const { connectionOptions, namespace } = temporalTarget();
-  const connection = await NativeConnection.connect(connectionOptions);
-  try {
-    const taskQueue = taskQueueFromEnv();
-    const worker = await createRolloutWorker({ connection, namespace, taskQueue, ...tuning });
-    // The same readiness line as src/worker/main.ts.
-    console.log(`worker ready: ${connectionOptions.address} namespace=${namespace} taskQueue=${taskQueue}`);
-    await worker.run();
-    console.log('worker stopped');
-  } finally {
-    await connection.close();
-  }
+  await runWorker(tuning);
 }
 
 main().catch((err) => {
