@@ -1,13 +1,17 @@
-import { Context, log } from '@temporalio/activity';
-import type { VersionMetrics } from '../analysis/types';
+import { CancelledFailure, Context, log } from '@temporalio/activity';
+import type { Verdict, VersionMetrics } from '../analysis/types';
+import type { Phase } from '../workflows/state';
 import { checkHealth as probeHealth, type HealthReport } from '../providers/checks/health';
 import { runSmokeTests as probeSmoke, type SmokeReport } from '../providers/checks/smoke';
 import type { DeployResult } from '../providers/deploy/types';
-import { postWebhook, type RolloutEventName } from '../providers/notify/notifier';
+import { alertLinks } from '../providers/notify/links';
+import type { RolloutEventName } from '../providers/notify/notifier';
+import { sendAlert } from '../providers/notify/send';
 import { defaultProviders, type ProviderRegistry } from '../providers/registry';
 import type { DesiredSplit, TrafficSplit, VersionTarget } from '../providers/traffic/types';
 import type { HealthCheckConfig, SmokeTest } from '../spec/checks';
 import type { DeployConfig, NotifyConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
+import { sinkUrlEnv } from '../spec/notify-sinks';
 import { classified } from './failures';
 import { warmUpHaproxyCounters } from './haproxy-warm-up';
 import { desiredSplit, splitMismatch } from './split-check';
@@ -40,11 +44,32 @@ export interface ReadMetricsInput {
 
 export type { RolloutEventName };
 
+/** Where one notify call posts: each sink is its own activity, so a retry never re-posts to the other. */
+export type NotifySink = 'json' | 'slack';
+
+/** What the rollout looked like when it notified; the alert's evidence and links are built from it. */
+export interface NotifyContext {
+  strategy: 'canary' | 'blue-green';
+  stableVersion: string | null;
+  canaryVersion: string;
+  phase: Phase;
+  /** Index of the stage in progress (-1 before the first), and how many there are. */
+  stageIndex: number;
+  stages: number;
+  /** The new version's traffic share. */
+  weight: number;
+  /** The verdict behind a rollback, a hold or a passed stage; null when none was involved. */
+  verdict: Verdict | null;
+}
+
 export interface NotifyInput {
   service: string;
   event: RolloutEventName;
   message: string;
   notify: NotifyConfig;
+  /** Absent in histories from before the notify-without-waiting gate: then the JSON webhook only. */
+  sink?: NotifySink;
+  context?: NotifyContext;
 }
 
 function heartbeatEvery(ms: number): () => void {
@@ -155,15 +180,40 @@ export function createActivities(providers: ProviderRegistry = defaultProviders)
       });
     },
 
-    async notify({ service, event, message, notify }: NotifyInput): Promise<void> {
-      const workflowId = Context.current().info.workflowExecution?.workflowId ?? 'unknown';
-      log.info(`rollout ${service}: ${event}: ${message}`, { service, event, workflowId });
-      const urlEnv = notify.webhookUrlEnv;
-      if (urlEnv)
-        await classified(
-          () => postWebhook(urlEnv, { service, event, message, workflowId }),
-          secretEnvNames({ notify }),
-        );
+    /**
+     * Posts one alert to one sink. A failed attempt is counted and rethrown, so Temporal retries it
+     * under the workflow's bounded policy; the activity never retries by itself.
+     */
+    async notify({ service, event, message, notify, sink = 'json', context }: NotifyInput): Promise<void> {
+      const { info, metricMeter } = Context.current();
+      const workflowId = info.workflowExecution?.workflowId ?? 'unknown';
+      const namespace = info.namespace;
+      log.info(`rollout ${service}: ${event}: ${message}`, { service, event, workflowId, sink });
+      const urlEnv = sinkUrlEnv(notify, sink);
+      if (!urlEnv) return;
+      const alert = {
+        service,
+        event,
+        message,
+        workflowId,
+        namespace,
+        context: context ?? null,
+        links: alertLinks(workflowId, namespace, process.env),
+        // When the workflow scheduled the alert, not this attempt: receivers can dedupe retries.
+        at: new Date(info.scheduledTimestampMs).toISOString(),
+      };
+      try {
+        const sent = await classified(() => sendAlert(sink, urlEnv, alert), secretEnvNames({ notify }));
+        if (!sent)
+          log.warn(`notify: ${urlEnv} is not set on this worker; the ${sink} alert was not sent`, { sink });
+      } catch (err) {
+        if (!(err instanceof CancelledFailure)) {
+          metricMeter
+            .createCounter('rollout_notification_failures', '1', 'Notification posts that failed')
+            .add(1, { service, event, sink });
+        }
+        throw err;
+      }
     },
   };
 }

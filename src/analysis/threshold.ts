@@ -1,6 +1,6 @@
 import type { AnalysisConfig } from '../spec/analysis';
 import { resourceChecks } from './resource-limits';
-import { sampleSizeCheck } from './sample-size';
+import { failedChecks, sampleSizeCheck } from './sample-size';
 import type { CheckEvidence, Verdict, VersionMetrics } from './types';
 import { type AnalysisRevision, CURRENT_REVISION, unarmedSummary } from './revision';
 import { round } from './round';
@@ -95,7 +95,7 @@ export function judgeThreshold(input: ThresholdInput): Verdict {
   checks.push(sample);
   const enough = sample.passed === true;
 
-  const failed = checks.filter((c) => c.passed === false && c.name !== 'sample-size');
+  const failed = failedChecks(checks);
   const hardFailed = failed.filter((c) => c.hard === true);
   const base = { checks, canary, baseline };
   if (hardFailed.length > 0) {

@@ -13,6 +13,15 @@ export const polling = proxyActivities<RolloutActivities>({
   retry: { initialInterval: '500ms', maximumAttempts: 2 },
 });
 
+/**
+ * Notifications: bounded retries (4 attempts over about 7 s), and the workflow never waits on them
+ * before a traffic change. Failed attempts are counted by the activity (rollout_notification_failures).
+ */
+export const notifying = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 4 },
+});
+
 /** Steps that wait on the world (deploy, health, smoke) heartbeat, so a dead worker is noticed quickly. */
 export const waiting = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '15m',

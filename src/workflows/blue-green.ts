@@ -6,12 +6,14 @@ import { forward } from './activity-stubs';
 import { type Control, installHandlers, newControl, record, touch } from './control';
 import { findLive } from './find-live';
 import { initialState } from './initial-state';
+import { countStarted } from './rollout-metrics';
 import { monitorStage } from './monitor-stage';
 import { ONE_WINDOW_LOOP } from './patches';
 import { monitorAfterSwitch, readBaseline } from './post-switch';
 import { deployAndVerify } from './pre-traffic-checks';
 import { awaitPromotion } from './promotion-gate';
-import { endOnError, failBeforeTraffic, finish, notifyQuietly, retireQuietly, rollBack } from './rollback';
+import { notifyQuietly, settleNotifications } from './notifications';
+import { endOnError, failBeforeTraffic, finish, retireQuietly, rollBack } from './rollback';
 import type { Outcome, RolloutResult, RolloutState } from './state';
 import { rolloutWeights, setCanaryWeight } from './traffic';
 
@@ -53,6 +55,12 @@ export async function blueGreenRollout({ spec, carried }: BlueGreenRolloutInput)
   control.abortRequested = carried !== undefined && carried.state.abortReason !== null;
   installHandlers(state, control);
   touch(state);
+  if (!carried) {
+    countStarted(state);
+    await notifyQuietly(spec, state, 'started', `${spec.version} to the idle environment`, {
+      newEvent: true,
+    });
+  }
   let core: RolloutCore | null = carried?.core ?? null;
   let outcome: Progress;
   try {
@@ -71,6 +79,7 @@ export async function blueGreenRollout({ spec, carried }: BlueGreenRolloutInput)
   } catch (err) {
     return endOnError(core, state, err);
   }
+  await settleNotifications(state);
   if (typeof outcome === 'string') return { outcome, state };
   // A long bake: start a fresh history that carries the whole state, including the open window.
   await condition(allHandlersFinished);
@@ -202,6 +211,6 @@ async function stabilize(
     canaryWeight: 0,
   });
   finish(state, 'promoted');
-  await notifyQuietly(core, 'promoted', `${core.canary.version} live on ${state.environments?.idle}`);
+  await notifyQuietly(core, state, 'promoted', `${core.canary.version} live on ${state.environments?.idle}`);
   return 'promoted';
 }

@@ -3,9 +3,11 @@ import type { CanarySpec } from '../spec/canary';
 import { forward } from './activity-stubs';
 import { type Control, installHandlers, newControl, record, touch } from './control';
 import { initialState } from './initial-state';
+import { countStarted } from './rollout-metrics';
 import { monitorStage } from './monitor-stage';
 import { deployAndVerify } from './pre-traffic-checks';
-import { endOnError, failBeforeTraffic, finish, notifyQuietly, retireQuietly, rollBack } from './rollback';
+import { notifyQuietly, settleNotifications } from './notifications';
+import { endOnError, failBeforeTraffic, finish, retireQuietly, rollBack } from './rollback';
 import type { RolloutResult, RolloutState } from './state';
 import { rolloutWeights, setCanaryWeight } from './traffic';
 
@@ -34,6 +36,12 @@ export async function canaryRollout({ spec, carried }: CanaryRolloutInput): Prom
   control.abortRequested = carried !== undefined && carried.abortReason !== null;
   installHandlers(state, control);
   touch(state);
+  if (!carried) {
+    countStarted(state);
+    await notifyQuietly(spec, state, 'started', `${spec.stable.version} → ${spec.canary.version}`, {
+      newEvent: true,
+    });
+  }
 
   let outcome: Progress;
   try {
@@ -41,6 +49,7 @@ export async function canaryRollout({ spec, carried }: CanaryRolloutInput): Prom
   } catch (err) {
     return endOnError(spec, state, err);
   }
+  await settleNotifications(state);
   if (outcome !== 'continue-as-new') return { outcome, state };
   // A long bake: start a fresh history that carries the whole state, including the open window.
   await condition(allHandlersFinished);
@@ -85,7 +94,7 @@ async function progress(
     if (outcome === 'rollback') {
       return rollBack(spec, state, 'rolled_back', state.lastVerdict?.summary ?? 'analysis failed');
     }
-    await notifyQuietly(spec, 'stage-completed', `stage ${i + 1} at ${stage.weight}% passed`);
+    await notifyQuietly(spec, state, 'stage-completed', `stage ${i + 1} at ${stage.weight}% passed`);
   }
   return promote(spec, state, control);
 }
@@ -120,6 +129,6 @@ async function promote(
   }
   await retireQuietly(spec, state, 'stable');
   finish(state, 'promoted');
-  await notifyQuietly(spec, 'promoted', `${spec.canary.version} promoted`);
+  await notifyQuietly(spec, state, 'promoted', `${spec.canary.version} promoted`);
   return 'promoted';
 }

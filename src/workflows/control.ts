@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { CanaryWeight, RolloutPhase, RolloutService } from '../spec/search-attributes';
+import { publishGauges } from './rollout-metrics';
 import type { Decision, DecisionKind, RolloutState } from './state';
 
 // Signals take one object: the Web UI sends exactly one JSON payload.
@@ -80,6 +81,7 @@ export function touch(state: RolloutState): void {
     ` · weights old ${state.weights.stable}% / new ${state.weights.canary}%${windowText}${paused}${verdict}`;
   setCurrentDetails(state.details);
   publishSearchAttributes(state);
+  publishGauges(state);
 }
 
 /**

@@ -40,6 +40,8 @@ export function initialState(spec: StateSeed): RolloutState {
     lastVerdict: null,
     recentVerdicts: [],
     verdictCount: 0,
+    series: [],
+    firstFailureAt: null,
     analysis: initialAnalysisState(spec.analysis),
     decisions,
     abortReason: null,

@@ -140,6 +140,7 @@ export async function monitorStage(
   if (revision === 2 && !resume) await readLatencyReference(reads, spec, state, firstCountedMs);
   const metricErrors = { count: 0 };
   return watchWindow({
+    target: spec,
     state,
     control,
     monitoring: spec.monitoring,

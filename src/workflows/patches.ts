@@ -26,3 +26,11 @@ export const LATENCY_ALWAYS_JUDGED = 'latency-always-judged';
  * blue-green continues as new on long bakes.
  */
 export const ONE_WINDOW_LOOP = 'one-window-loop';
+
+/**
+ * Notifications never hold the rollout: each configured sink (JSON webhook, Slack) is its own
+ * activity with bounded retries, started without waiting; the workflow waits for them only once
+ * its traffic is settled (at the end, or before continuing as new). Also adds the `started` and
+ * `held` events, and only calls the notify activity when a sink is configured.
+ */
+export const NOTIFY_WITHOUT_WAITING = 'notify-without-waiting';

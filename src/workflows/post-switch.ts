@@ -89,6 +89,7 @@ export async function monitorAfterSwitch(
     }
   };
   return watchWindow({
+    target: spec,
     state,
     control,
     monitoring: spec.monitoring,

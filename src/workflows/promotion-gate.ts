@@ -1,7 +1,8 @@
 import { condition } from '@temporalio/workflow';
 import type { BlueGreenSpec } from '../spec/blue-green';
 import { type Control, record, touch } from './control';
-import type { RolloutState } from './state';
+import { notifyQuietly } from './notifications';
+import { MANUAL_GATE_REASON, type RolloutState } from './state';
 
 /**
  * Waits until the switch may happen: after the delay (auto) or on a `promote` signal (manual).
@@ -17,9 +18,18 @@ export async function awaitPromotion(
   record(
     state,
     'hold',
-    mode === 'manual' ? 'waiting for a promote signal' : `promoting automatically in ${delay / 1000}s`,
+    mode === 'manual' ? MANUAL_GATE_REASON : `promoting automatically in ${delay / 1000}s`,
   );
   if (mode === 'manual') {
+    await notifyQuietly(
+      spec,
+      state,
+      'held',
+      `${spec.version} is ready on the idle environment; promote to switch`,
+      {
+        newEvent: true,
+      },
+    );
     await condition(() => control.abortRequested || control.promoteRequested);
   } else if (delay > 0) {
     await condition(() => control.abortRequested, delay);

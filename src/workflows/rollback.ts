@@ -1,10 +1,11 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
-import type { RolloutEventName } from '../activities';
 import type { RolloutCore } from '../spec/rollout-core';
-import { polling, restoring, waiting } from './activity-stubs';
-import { record, touch } from './control';
+import { restoring, waiting } from './activity-stubs';
+import { nowIso, record, touch } from './control';
 import type { Outcome, Phase, RolloutState } from './state';
 import { failureText } from './failure-text';
+import { notifyQuietly, settleNotifications } from './notifications';
+import { countEnded, observeRollback } from './rollout-metrics';
 import { confirmedBy, rolloutWeights } from './traffic';
 
 const SLOW_ROLLBACK_WARNING = '15s';
@@ -15,6 +16,7 @@ const SLOW_ROLLBACK_WARNING = '15s';
  */
 export async function restoreStable(spec: RolloutCore, state: RolloutState, reason: string): Promise<void> {
   await CancellationScope.nonCancellable(async () => {
+    const startedMs = Date.now();
     state.phase = 'rolling-back';
     record(state, 'rollback', reason);
     let done = false;
@@ -31,7 +33,12 @@ export async function restoreStable(spec: RolloutCore, state: RolloutState, reas
       });
     if (!(await condition(() => done, SLOW_ROLLBACK_WARNING))) {
       record(state, 'error', 'rollback is still retrying: the traffic provider does not answer');
-      await notifyQuietly(spec, 'rollback-retrying', 'the traffic provider does not answer; still retrying');
+      await notifyQuietly(
+        spec,
+        state,
+        'rollback-retrying',
+        'the traffic provider does not answer; still retrying',
+      );
     }
     const split = await restored;
     state.weights = rolloutWeights(split, spec);
@@ -40,6 +47,7 @@ export async function restoreStable(spec: RolloutCore, state: RolloutState, reas
       'set-weight',
       `${confirmedBy(spec)} stable ${split.weights.stable}%, canary ${split.weights.canary}%`,
     );
+    observeRollback(state, startedMs);
   });
 }
 
@@ -65,20 +73,6 @@ export async function retireQuietly(
   });
 }
 
-export async function notifyQuietly(
-  spec: RolloutCore,
-  event: RolloutEventName,
-  message: string,
-): Promise<void> {
-  await CancellationScope.nonCancellable(async () => {
-    try {
-      await polling.notify({ service: spec.service, event, message, notify: spec.notify });
-    } catch {
-      // Notifications are best effort; the decision is already in the state.
-    }
-  });
-}
-
 const PHASE_AT_END: Record<Outcome, Phase> = {
   promoted: 'promoted',
   rolled_back: 'rolled-back',
@@ -92,6 +86,7 @@ export function finish(state: RolloutState, outcome: Outcome): void {
   state.window = null;
   touch(state);
   state.finishedAt = state.updatedAt;
+  countEnded(state);
 }
 
 /** Ends a rollout that saw trouble: stable back to 100%, the new version retired, everyone told. */
@@ -104,7 +99,7 @@ export async function rollBack(
   await restoreStable(spec, state, reason);
   await retireQuietly(spec, state, 'canary');
   finish(state, outcome);
-  await notifyQuietly(spec, outcome, reason);
+  await notifyQuietly(spec, state, outcome, reason);
   return outcome;
 }
 
@@ -117,7 +112,7 @@ export async function failBeforeTraffic(
   record(state, 'rollback', `${reason}; the new version never received traffic`);
   await retireQuietly(spec, state, 'canary');
   finish(state, 'failed');
-  await notifyQuietly(spec, 'failed', reason);
+  await notifyQuietly(spec, state, 'failed', reason);
   return 'failed';
 }
 
@@ -132,6 +127,7 @@ export async function endOnError(
 ): Promise<never> {
   const cancelled = isCancellation(err);
   const reason = cancelled ? 'workflow cancelled' : `error: ${failureText(err)}`;
+  if (!cancelled) state.firstFailureAt ??= nowIso();
   if (
     spec &&
     (state.weights.canary > 0 ||
@@ -141,6 +137,7 @@ export async function endOnError(
   }
   if (!cancelled) record(state, 'error', reason);
   finish(state, cancelled ? 'aborted' : 'failed');
-  if (spec) await notifyQuietly(spec, state.outcome ?? 'failed', reason);
+  if (spec) await notifyQuietly(spec, state, state.outcome ?? 'failed', reason);
+  await settleNotifications(state);
   throw err;
 }

@@ -1,5 +1,5 @@
 import type { AnalysisState } from '../analysis/judge';
-import type { Verdict } from '../analysis/types';
+import type { Verdict, VerdictResult } from '../analysis/types';
 import type { EnvironmentName } from '../spec/blue-green';
 
 export type Phase =
@@ -69,6 +69,30 @@ export interface WindowState {
   holdingForInconclusive: boolean;
 }
 
+/** What one version had done in the window so far, as of one poll (cumulative within the window). */
+export interface SeriesVersion {
+  requests: number;
+  errors: number;
+  p99Ms: number | null;
+}
+
+/** One poll, as the dashboard plots it. */
+export interface SeriesPoint {
+  /** Workflow time of the poll, epoch ms. */
+  at: number;
+  /** Start of the window the counts are cumulative over, epoch ms: a new value is a new window. */
+  windowStartedAt: number;
+  /** state.stageIndex when the poll ran. */
+  stage: number;
+  /** The new version's traffic share when the poll ran. */
+  weight: number;
+  /** How many polls the point stands for (more once downsampled); its result is the worst of them. */
+  polls: number;
+  result: VerdictResult;
+  stable: SeriesVersion;
+  canary: SeriesVersion;
+}
+
 export interface RolloutState {
   service: string;
   strategy: 'canary' | 'blue-green';
@@ -93,6 +117,13 @@ export interface RolloutState {
   /** The most recent verdicts, newest last; every poll adds one. */
   recentVerdicts: Verdict[];
   verdictCount: number;
+  /**
+   * One point per poll for the dashboard's plots, bounded and downsampled (series.ts). Absent in
+   * the state of runs started before the series existed.
+   */
+  series?: SeriesPoint[];
+  /** When the first check failed or the first step broke: where time-to-rollback is measured from. */
+  firstFailureAt?: string | null;
   /** Evidence the sequential tests carry from poll to poll (and across stages). */
   analysis: AnalysisState;
   decisions: Decision[];
@@ -110,3 +141,6 @@ export interface RolloutResult {
 }
 
 export const RECENT_VERDICTS_KEPT = 20;
+
+/** The hold a manual blue-green gate records: it waits for a human (metrics and alerts count it so). */
+export const MANUAL_GATE_REASON = 'waiting for a promote signal';

@@ -1,4 +1,5 @@
 import { condition, patched, workflowInfo } from '@temporalio/workflow';
+import { failedChecks } from '../analysis/sample-size';
 import type { Verdict, VersionMetrics } from '../analysis/types';
 import { type Control, nowIso, record, touch } from './control';
 import {
@@ -6,6 +7,9 @@ import {
   POST_SWITCH_INCONCLUSIVE_POLICY,
   WAKE_ON_SIGNALS_DURING_POLL,
 } from './patches';
+import { type NotifyTarget, notifyQuietly } from './notifications';
+import { countVerdict } from './rollout-metrics';
+import { appendPoint, seriesPoint } from './series';
 import { RECENT_VERDICTS_KEPT, type RolloutState, type WindowState } from './state';
 import { type WatchAction, type WatchPolicy, type WatchStep, decideNext } from './window-decision';
 
@@ -27,6 +31,8 @@ export interface WatchLabels {
 }
 
 export interface WatchOptions {
+  /** Who hears of a hold for a human. */
+  target: NotifyTarget;
   state: RolloutState;
   control: Control;
   monitoring: { interval: number; onInconclusive: WatchPolicy['onInconclusive'] };
@@ -55,11 +61,26 @@ export function emptyMetrics(version: string): VersionMetrics {
   return { version, requests: 0, errors: 0, p50Ms: null, p99Ms: null };
 }
 
+/**
+ * Keeps a poll's verdict: the last few whole, one point of the plotted series, and the time of the
+ * first failing check. None of it schedules anything, so it needs no patched() gate.
+ */
 export function keepVerdict(state: RolloutState, verdict: Verdict): void {
   state.lastVerdict = verdict;
   state.verdictCount++;
   state.recentVerdicts.push(verdict);
   if (state.recentVerdicts.length > RECENT_VERDICTS_KEPT) state.recentVerdicts.shift();
+  const now = Date.now();
+  if (state.window) {
+    const windowStart = Date.parse(state.window.startedAt);
+    state.series = appendPoint(
+      state.series ?? [],
+      seriesPoint(verdict, now, windowStart, state.stageIndex, state.weights.canary),
+    );
+  }
+  const failing = verdict.result === 'fail' || failedChecks(verdict.checks).length > 0;
+  if (failing && !state.firstFailureAt) state.firstFailureAt = new Date(now).toISOString();
+  countVerdict(state, verdict);
 }
 
 /**
@@ -143,6 +164,15 @@ export async function watchWindow(options: WatchOptions): Promise<WatchOutcome> 
         state.pauseReason = labels.holdReason;
         window.holdingForInconclusive = true;
         record(state, 'hold', `${labels.inconclusive(window)}: ${verdict?.summary ?? 'no verdict'}`, verdict);
+        await notifyQuietly(
+          options.target,
+          state,
+          'held',
+          `${labels.holdReason}: ${verdict?.summary ?? 'no verdict'}`,
+          {
+            newEvent: true,
+          },
+        );
         step = 'top';
         continue;
       case 'advance':

@@ -1,7 +1,7 @@
 import type { AnalysisConfig } from '../../spec/analysis';
 import { resourceChecks } from '../resource-limits';
 import { type AnalysisRevision, CURRENT_REVISION, unarmedSummary } from '../revision';
-import { sampleSizeCheck } from '../sample-size';
+import { failedChecks, sampleSizeCheck } from '../sample-size';
 import type { CheckEvidence, Verdict, VersionMetrics } from '../types';
 import {
   initialLatencyBounds,
@@ -164,7 +164,7 @@ export function judgeSequential(input: SequentialInput): { verdict: Verdict; sta
   checks.push(sample);
   const enough = sample.passed === true;
 
-  const failed = checks.filter((c) => c.passed === false && c.name !== 'sample-size');
+  const failed = failedChecks(checks);
   const base = { checks, canary, baseline };
   if (failed.length > 0) {
     return {
