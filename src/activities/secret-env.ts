@@ -1,8 +1,9 @@
+import { NOTIFY_SINK_URL_ENV } from '../spec/notify-sinks';
 import type { DeployConfig, NotifyConfig } from '../spec/providers';
 
 /**
- * The worker variables a spec names as secret holders: the notify webhook URL and the deploy
- * webhook's headers. Their values must never reach history, whichever provider fails.
+ * The worker variables a spec names as secret holders: every notify sink's webhook URL and the
+ * deploy webhook's headers. Their values must never reach history, whichever provider fails.
  */
 export function secretEnvNames({
   deploy,
@@ -12,7 +13,10 @@ export function secretEnvNames({
   notify?: NotifyConfig;
 }): string[] {
   const names: string[] = [];
-  if (notify?.webhookUrlEnv) names.push(notify.webhookUrlEnv);
+  for (const field of Object.values(NOTIFY_SINK_URL_ENV)) {
+    const name = notify?.[field];
+    if (name) names.push(name);
+  }
   if (deploy?.provider === 'webhook') names.push(...Object.values(deploy.headersFromEnv));
   return names;
 }

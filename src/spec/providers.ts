@@ -197,8 +197,11 @@ export { deploySchema, type DeployConfig } from './deploy';
 
 export const notifySchema = z
   .object({
-    // A reference, not the secret: webhook URLs embed tokens, and workflow inputs are stored in plaintext.
+    // References, not the secrets: webhook URLs embed tokens, and workflow inputs are stored in plaintext.
+    // The generic JSON event body goes to this one...
     webhookUrlEnv: envKey.optional(),
+    // ...and a Slack incoming-webhook body (text and blocks) to this one.
+    slackWebhookUrlEnv: envKey.optional(),
   })
   .strict();
 
