@@ -9,6 +9,7 @@ import { type PrometheusHandle, startPrometheus } from '../helpers/prometheus';
 import { fastCanarySpec } from '../helpers/spec';
 import { Stack } from '../helpers/stack';
 import { createTemporalEnv } from '../helpers/temporal';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { uniqueTaskQueue } from '../helpers/worker';
 import { type KillableWorker, startKillableWorker } from '../helpers/worker-process';
 
@@ -29,20 +30,24 @@ describe('worker metrics, scraped by a real Prometheus', { timeout: 300_000 }, (
   let prometheus: PrometheusHandle | undefined;
   let metricsAddress: string;
   let taskQueue: string;
+  let hook: WebhookReceiver | undefined;
   before(async () => {
     env = await createTemporalEnv();
+    // An alert hook that is down: every post fails, and the worker counts each failed attempt.
+    hook = await startWebhookReceiver({ '/down': { status: 503 } });
     metricsAddress = `127.0.0.1:${await freePort()}`;
     taskQueue = uniqueTaskQueue('metrics');
     worker = await startKillableWorker({
       address: env.address,
       taskQueue,
-      env: { ROLLOUT_METRICS_ADDRESS: metricsAddress },
+      env: { ROLLOUT_METRICS_ADDRESS: metricsAddress, METRICS_TEST_HOOK_URL: `${hook.origin}/down` },
     });
     prometheus = await startPrometheus({ targets: [metricsAddress], scrapeIntervalSeconds: 1 });
   });
   after(async () => {
     await prometheus?.stop();
     await worker?.kill();
+    await hook?.close();
     await env?.teardown();
   });
 
@@ -66,7 +71,10 @@ describe('worker metrics, scraped by a real Prometheus', { timeout: 300_000 }, (
     const stack = await Stack.start({ errorRate: 0.5 });
     try {
       stack.startUsers(60);
-      const spec = fastCanarySpec(stack, { service: 'metrics-bad' });
+      const spec = fastCanarySpec(stack, {
+        service: 'metrics-bad',
+        notify: { webhookUrlEnv: 'METRICS_TEST_HOOK_URL' },
+      });
       const handle = await startCanary(env.client, spec, taskQueue);
       // While it runs, the weight gauge shows the first stage.
       await eventually(
@@ -100,6 +108,17 @@ describe('worker metrics, scraped by a real Prometheus', { timeout: 300_000 }, (
       assert.ok(Date.parse(rollback.at) >= Date.parse(result.state.firstFailureAt));
       assert.ok(seconds >= 0 && seconds < 30, `first failure to rollback took ${seconds}s`);
       assert.equal(await value(prometheus!, `rollout_holds_waiting{${service}}`), 0);
+      // Every failed alert post is counted: started and rolled_back, each tried its 4 times.
+      const posts = hook!.postsTo('/down').length;
+      assert.equal(posts, 8);
+      assert.equal(
+        await value(prometheus!, `rollout_notification_failures_total{${service},sink="json"}`),
+        posts,
+      );
+      assert.equal(
+        await value(prometheus!, `rollout_notification_failures_total{${service},event="rolled_back"}`),
+        4,
+      );
     } finally {
       await stack.close();
     }
