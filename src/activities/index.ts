@@ -11,7 +11,7 @@ import { defaultProviders, type ProviderRegistry } from '../providers/registry';
 import type { DesiredSplit, TrafficSplit, VersionTarget } from '../providers/traffic/types';
 import type { HealthCheckConfig, SmokeTest } from '../spec/checks';
 import type { DeployConfig, NotifyConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
-import { sinkUrlEnv } from '../spec/notify-sinks';
+import { type NotifySink, sinkUrlEnv } from '../spec/notify-sinks';
 import { classified } from './failures';
 import { warmUpHaproxyCounters } from './haproxy-warm-up';
 import { desiredSplit, splitMismatch } from './split-check';
@@ -44,8 +44,7 @@ export interface ReadMetricsInput {
 
 export type { RolloutEventName };
 
-/** Where one notify call posts: each sink is its own activity, so a retry never re-posts to the other. */
-export type NotifySink = 'json' | 'slack';
+export type { NotifySink };
 
 /** What the rollout looked like when it notified; the alert's evidence and links are built from it. */
 export interface NotifyContext {

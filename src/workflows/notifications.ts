@@ -1,5 +1,6 @@
 import { CancellationScope, patched } from '@temporalio/workflow';
-import type { NotifyContext, NotifySink, RolloutEventName } from '../activities';
+import type { NotifyContext, RolloutEventName } from '../activities';
+import { notifySinks } from '../spec/notify-sinks';
 import type { RolloutCore } from '../spec/rollout-core';
 
 /** What a notification needs from the spec: both strategies' specs and the resolved core have it. */
@@ -10,13 +11,6 @@ import type { RolloutState } from './state';
 
 // Keyed by the run's own state object, so nothing is shared between workflows in one isolate.
 const inFlight = new WeakMap<RolloutState, Promise<void>[]>();
-
-function sinksOf(notify: NotifyTarget['notify']): NotifySink[] {
-  const sinks: NotifySink[] = [];
-  if (notify.webhookUrlEnv) sinks.push('json');
-  if ((notify as { slackWebhookUrlEnv?: string }).slackWebhookUrlEnv) sinks.push('slack');
-  return sinks;
-}
 
 function contextOf(state: RolloutState): NotifyContext {
   return {
@@ -63,7 +57,7 @@ export async function notifyQuietly(
   const context = contextOf(state);
   const started = inFlight.get(state) ?? [];
   inFlight.set(state, started);
-  for (const sink of sinksOf(spec.notify)) {
+  for (const sink of notifySinks(spec.notify)) {
     // Non-cancellable: a Cancel from the Web UI must not swallow the alert that says what happened.
     const sent = CancellationScope.nonCancellable(() =>
       notifying.notify({ service: spec.service, event, message, notify: spec.notify, sink, context }),

@@ -1,4 +1,5 @@
 import type { CheckEvidence, Verdict } from '../../analysis/types';
+import { failedChecks } from '../../analysis/sample-size';
 import { errorRate, millis, percent, significant } from './figures';
 
 type Phrase = (check: CheckEvidence, verdict: Verdict) => string;
@@ -44,17 +45,15 @@ const PHRASES: Record<string, Phrase> = {
 const fallback: Phrase = (c) =>
   `${c.name}: canary ${c.canary ?? 'unknown'} vs stable ${c.baseline ?? 'unknown'}${c.limit === null ? '' : ` (limit ${c.limit})`}`;
 
-/** sample-size failing means "not enough data yet", which never fails a verdict. */
-const failing = (v: Verdict): CheckEvidence[] =>
-  v.checks.filter((c) => c.passed === false && c.name !== 'sample-size');
-
 /**
  * Why a verdict failed, in one line a human reads in a notification: e.g. `canary 4.1% errors vs
  * stable 0.1% over 312 requests, Bayes factor 540 ≥ 200`. Null when no check failed.
  */
 export function evidenceLine(verdict: Verdict | null): string | null {
   if (!verdict) return null;
-  const phrases = failing(verdict).map((check) => (PHRASES[check.name] ?? fallback)(check, verdict));
+  const phrases = failedChecks(verdict.checks).map((check) =>
+    (PHRASES[check.name] ?? fallback)(check, verdict),
+  );
   return phrases.length > 0 ? phrases.join('; ') : null;
 }
 
