@@ -1,4 +1,4 @@
-import { metricMeter } from '@temporalio/workflow';
+import { metricMeter, workflowInfo } from '@temporalio/workflow';
 import type { Verdict } from '../analysis/types';
 import { MANUAL_GATE_REASON, type Phase, type RolloutState } from './state';
 
@@ -75,13 +75,22 @@ export function waitingForHuman(state: RolloutState): boolean {
   return false;
 }
 
+// What this run last published, so a touch that changed none of it sends nothing. Keyed by the
+// run's own state object; never set while replaying, when the SDK drops metrics, so the first touch
+// after a worker restart publishes again.
+const published = new WeakMap<RolloutState, string>();
+
 /**
- * The gauges follow the state: set on every touch(). Gauges are per service, so the last run of a
- * service to touch its state is what they show, which is what an operator asks ("what is payments
- * at now?"). The phase gauge is 1 for the current phase and 0 for every other, as Argo's
- * rollout_phase is, so `rollout_phase == 1` selects one series per service.
+ * The gauges follow the state: touch() calls this on every change. Gauges are per service, so the
+ * last run of a service to touch its state is what they show, which is what an operator asks
+ * ("what is payments at now?"). The phase gauge is 1 for the current phase and 0 for every other,
+ * as Argo's rollout_phase is, so `rollout_phase == 1` selects one series per service.
  */
 export function publishGauges(state: RolloutState): void {
+  const holds = waitingForHuman(state) ? 1 : 0;
+  const key = `${state.phase}/${state.weights.canary}/${holds}`;
+  if (published.get(state) === key) return;
+  if (!workflowInfo().unsafe.isReplaying) published.set(state, key);
   const service = { service: state.service };
   metricMeter
     .createGauge(ROLLOUT_METRIC.canaryWeight, 'int', '%', "The new version's traffic share")
@@ -93,7 +102,7 @@ export function publishGauges(state: RolloutState): void {
       '1',
       'Rollouts held until a human resumes, aborts or promotes',
     )
-    .set(waitingForHuman(state) ? 1 : 0, service);
+    .set(holds, service);
   const phase = metricMeter.createGauge(ROLLOUT_METRIC.phase, 'int', '1', 'The rollout phase (1 = current)');
   for (const name of PHASES) phase.set(name === state.phase ? 1 : 0, { ...labels(state), phase: name });
 }

@@ -170,4 +170,51 @@ describe('worker metrics, scraped by a real Prometheus', { timeout: 300_000 }, (
       await stack.close();
     }
   });
+  it('a worker restart replays the history without counting anything twice', async () => {
+    const stack = await Stack.start();
+    try {
+      stack.startUsers(60);
+      const service = 'service="metrics-replay"';
+      const spec = fastCanarySpec(stack, {
+        service: 'metrics-replay',
+        stages: [20, 50, 100],
+        monitoring: { window: '5s', interval: '1s', minCanaryRequests: 15 },
+      });
+      const handle = await startCanary(env.client, spec, taskQueue);
+      await eventually(
+        async () => (await readState(env.client, 'metrics-replay')).verdictCount >= 3,
+        60_000,
+        'a few verdicts before the restart',
+      );
+      await eventually(
+        async () => ((await value(prometheus!, `rollout_verdicts_total{${service}}`)) ?? 0) >= 3,
+        20_000,
+        'the first worker exported its verdicts',
+      );
+      // SIGKILL, then a new worker process on the same address: it replays the whole history.
+      await worker!.kill();
+      worker = await startKillableWorker({
+        address: env.address,
+        taskQueue,
+        env: { ROLLOUT_METRICS_ADDRESS: metricsAddress },
+      });
+      const result = (await handle.result()) as RolloutResult;
+      assert.equal(result.outcome, 'promoted');
+      await scrapedNow();
+      // The new process counts only what it did itself: the start, and the polls before the
+      // restart, were the first process's, and replaying them emitted nothing.
+      assert.equal(await value(prometheus!, `rollout_started_total{${service}}`), null);
+      assert.equal(await value(prometheus!, `rollout_ended_total{${service},outcome="promoted"}`), 1);
+      const verdicts = await value(prometheus!, `rollout_verdicts_total{${service}}`);
+      assert.ok(
+        verdicts !== null && verdicts >= 1 && verdicts <= result.state.verdictCount - 3,
+        `the new worker counted ${verdicts} of ${result.state.verdictCount} verdicts`,
+      );
+      // Promoted: the new version carries everything.
+      assert.equal(await value(prometheus!, `rollout_canary_weight{${service}}`), 100);
+      assert.equal(await value(prometheus!, `rollout_phase{${service},phase="promoted"}`), 1);
+    } finally {
+      await stack.close();
+    }
+  });
 });
