@@ -1,5 +1,16 @@
 import type { Client } from '@temporalio/client';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { serveDashboard } from '../dashboard/command';
+import {
+  DASHBOARD_URL_ENV,
+  dashboardSettings,
+  DEFAULT_FLAGS,
+  type DashboardFlags,
+  httpUrl,
+  portNumber,
+  WEB_UI_URL_ENV,
+} from '../dashboard/options';
+import { DashboardSettingsError } from '../dashboard/settings-error';
 import { SpecError } from '../spec/errors';
 import {
   loadSpecDocument,
@@ -208,6 +219,34 @@ export function buildCli(): Command {
       }),
     );
 
+  program
+    .command('dashboard')
+    .description(
+      'serve a web page: rollouts, their plots and decisions, and pause/resume/abort/promote buttons',
+    )
+    .option('--port <n>', 'port to listen on (0: any free port)', portNumber, DEFAULT_FLAGS.port)
+    .option(
+      '--host <address>',
+      'interface to listen on; beyond loopback a token is required',
+      DEFAULT_FLAGS.host,
+    )
+    .option('--token-env <name>', 'env var holding the access token (16+ characters)', DEFAULT_FLAGS.tokenEnv)
+    .option(
+      '--web-ui-url <url>',
+      `Temporal Web UI to link to (default: $${WEB_UI_URL_ENV} or http://localhost:8233)`,
+      httpUrl,
+    )
+    .option(
+      '--public-url <url>',
+      `the URL people reach it by, behind a proxy (default: $${DASHBOARD_URL_ENV})`,
+      httpUrl,
+    )
+    .action(async (flags: DashboardFlags) => {
+      // Before connecting: a dashboard that may not start needs no Temporal to say so.
+      const settings = dashboardSettings(flags, process.env);
+      await withClient((client) => serveDashboard(client, settings));
+    });
+
   return program;
 }
 
@@ -225,7 +264,7 @@ export async function runCli(argv: string[]): Promise<void> {
       // Commander has printed the message (and help) already. --help and --version exit 0; every
       // other case (a missing -f, an unknown flag or strategy, no command at all) is a usage error.
       process.exitCode = err.exitCode === 0 ? 0 : EXIT.invalidInput;
-    } else if (err instanceof SpecError) {
+    } else if (err instanceof SpecError || err instanceof DashboardSettingsError) {
       console.error(err.message);
       process.exitCode = EXIT.invalidInput;
     } else if (err instanceof RolloutAlreadyRunningError) {
