@@ -118,17 +118,20 @@ export async function startDemoStack(
     log(`router: ${router.url} (admin ${router.adminUrl})`);
 
     const taskQueue = `demo-${process.pid}`;
+    const metricsAddress = `127.0.0.1:${await freePort()}`;
     const worker = await startWorkerProcess(
       {
         ...process.env,
         TEMPORAL_ADDRESS: server.address,
         TEMPORAL_NAMESPACE: 'default',
         ROLLOUT_TASK_QUEUE: taskQueue,
+        ROLLOUT_METRICS_ADDRESS: metricsAddress,
+        ...(server.uiUrl ? { ROLLOUT_WEB_UI_URL: server.uiUrl } : {}),
       },
       join(stateDir, 'worker.log'),
     );
     cleanups.push(() => worker.stop());
-    log(`worker: pid ${worker.child.pid}, task queue ${taskQueue}`);
+    log(`worker: pid ${worker.child.pid}, task queue ${taskQueue}, metrics http://${metricsAddress}/metrics`);
 
     const stableUrl = `http://127.0.0.1:${await freePort()}`;
     let v1Live = () => putV1Live(router.adminUrl, stableUrl);
