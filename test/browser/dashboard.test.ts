@@ -197,7 +197,8 @@ describe('dashboard: watch and steer rollouts in a real browser', { timeout: 420
       const stable = lastValue(lines, 'stable');
       assert.ok(canary !== undefined && stable !== undefined, JSON.stringify(lines));
       assert.ok(canary > stable, `canary error rate ${canary}% above stable ${stable}%`);
-      assert.ok(canary >= 5, `canary error rate ${canary}% shows the fault`);
+      // Cumulative over the window, healthy polls included: the rise depends on how long it was healthy.
+      assert.ok(canary >= stable + 1, `canary error rate ${canary}% shows the fault`);
       // The plot is the state's own series, as the analysis judged it.
       const series = result.state.series ?? [];
       assert.equal(lines.find((l) => l.key === 'canary')?.data.length, series.length);

@@ -35,7 +35,7 @@ export interface DashboardProcess {
   url: string;
   child: ChildProcess;
   output(): string;
-  /** Ctrl-C, as a person would stop it; resolves with its exit code. */
+  /** Ctrl-C, as a person would stop it; its exit code, or null if it had to be killed after 10 s. */
   interrupt(): Promise<number | null>;
 }
 
@@ -73,9 +73,13 @@ export function startDashboardCli(
         url,
         child,
         output: () => output,
-        interrupt: () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-          return exited;
+        interrupt: async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+          child.kill('SIGINT');
+          const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          const code = await exited;
+          clearTimeout(killer);
+          return code;
         },
       });
     };

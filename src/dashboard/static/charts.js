@@ -49,7 +49,8 @@ function options(title, yTitle, yMax) {
         type: 'linear',
         min: 0,
         title: { display: true, text: 'time since start' },
-        ticks: { callback: (value) => clock(value) },
+        // Whole seconds: the labels show no fractions, so finer ticks would repeat a label.
+        ticks: { precision: 0, callback: (value) => clock(value) },
       },
       y: { beginAtZero: true, max: yMax, title: { display: true, text: yTitle } },
     },

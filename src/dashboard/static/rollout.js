@@ -10,11 +10,16 @@ import { verdictView } from './evidence.js';
 
 const POLL_MS = 2000;
 
-function weightMeter(label, version, value) {
+/** One version's share; a blue-green rollout names the environment (blue/green) it runs in. */
+function weightMeter(label, version, value, environment) {
   return el(
     'div',
     { class: 'weight' },
-    el('span', { class: 'weight-label' }, `${label} ${version ?? '(asking the router)'}`),
+    el(
+      'span',
+      { class: 'weight-label' },
+      `${environment ? `${label} (${environment})` : label} ${version ?? '(asking the router)'}`,
+    ),
     el('meter', { min: 0, max: 100, value, 'aria-label': `${label} weight` }),
     el('span', { class: 'weight-value', 'data-role': label }, `${value}%`),
   );
@@ -53,8 +58,8 @@ function summary(view) {
       s.abortReason ? el('span', { class: 'muted' }, `(${s.abortReason})`) : null,
       el('span', { class: 'muted' }, view.status.toLowerCase()),
     ),
-    weightMeter('stable', s.stableVersion, s.weights.stable),
-    weightMeter('canary', s.canaryVersion, s.weights.canary),
+    weightMeter('stable', s.stableVersion, s.weights.stable, s.environments?.live),
+    weightMeter('canary', s.canaryVersion, s.weights.canary, s.environments?.idle),
     stage ? el('p', {}, stage) : null,
     window ? el('p', {}, window) : null,
     el(
