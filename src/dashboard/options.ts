@@ -2,9 +2,9 @@ import { InvalidArgumentError } from 'commander';
 import { DEFAULT_TOKEN_ENV, resolveToken } from './access';
 import { DashboardSettingsError } from './settings-error';
 
-export const WEB_UI_URL_ENV = 'ROLLOUT_WEB_UI_URL';
-/** Where people reach the dashboard; the notifications link alerts to `${it}/rollouts/<workflowId>`. */
-export const DASHBOARD_URL_ENV = 'ROLLOUT_DASHBOARD_URL';
+import { DASHBOARD_URL_ENV, WEB_UI_URL_ENV } from '../temporal/links';
+
+export { DASHBOARD_URL_ENV, WEB_UI_URL_ENV };
 const DEFAULT_WEB_UI_URL = 'http://localhost:8233';
 
 export interface DashboardFlags {

@@ -1,4 +1,5 @@
 import type { RolloutSummary } from '../client/rollouts';
+import { webUiWorkflowUrl } from '../temporal/links';
 import type { RolloutState } from '../workflows/state';
 import { plotData, type PlotData } from './plot-data';
 
@@ -75,12 +76,6 @@ export interface RolloutDetail {
   state: RolloutState;
 }
 
-/** The rollout's page in the Temporal Web UI. */
-export function webUiLink(webUiUrl: string, namespace: string, workflowId: string): string {
-  const base = webUiUrl.replace(/\/+$/, '');
-  return `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
-}
-
 export function rolloutView(detail: RolloutDetail, webUiUrl: string, namespace: string): RolloutView {
   const { analysis: _analysis, series, recentVerdicts: _recent, ...state } = detail.state;
   return {
@@ -88,7 +83,7 @@ export function rolloutView(detail: RolloutDetail, webUiUrl: string, namespace: 
     runId: detail.runId,
     status: detail.status,
     running: detail.status === 'RUNNING',
-    webUiLink: webUiLink(webUiUrl, namespace, detail.workflowId),
+    webUiLink: webUiWorkflowUrl(webUiUrl, namespace, detail.workflowId),
     state,
     plots: plotData({
       startedAt: state.startedAt,
