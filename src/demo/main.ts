@@ -103,7 +103,10 @@ async function main(): Promise<void> {
         .default('embedded'),
     )
     .option('--json', 'print progress to stderr and one JSON summary as the last line of stdout')
-    .option('--keep-open', 'keep Temporal and its Web UI running after the scenarios, until Ctrl-C')
+    .option(
+      '--keep-open',
+      'keep Temporal, its Web UI and the rollout dashboard running after the scenarios, until Ctrl-C',
+    )
     // A usage error exits 2, as the CLI's do (commander's own code is 1); --help still exits 0.
     .showHelpAfterError()
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
@@ -154,7 +157,9 @@ async function main(): Promise<void> {
     if (opts.json)
       console.log(JSON.stringify(summaries.length === 1 ? summaries[0] : { scenarios: summaries }));
     if (opts.keepOpen) {
-      log(`\nTemporal Web UI stays up at ${stack.server.uiUrl}; Ctrl-C to stop.`);
+      log(
+        `\nTemporal Web UI stays up at ${stack.server.uiUrl}, the rollout dashboard at ${stack.dashboardUrl}/; Ctrl-C to stop.`,
+      );
       await new Promise(() => undefined);
     }
     await shutdown(ok ? 0 : 1);

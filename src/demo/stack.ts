@@ -8,11 +8,15 @@ import { isAlive, ProcessDeployer } from '../providers/deploy/process';
 import { trafficRouter } from '../providers/registry';
 import { startRouter, type RouterHandle } from '../router/server';
 import { type DemoLoadBalancer, type RouterKind, startDemoLoadBalancer } from './load-balancer';
+import { temporalBackend } from '../dashboard/backend';
+import { startDashboard } from '../dashboard/server';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 export interface DemoStack {
   stateDir: string;
   server: DevServer;
+  /** The rollout dashboard, on loopback. */
+  dashboardUrl: string;
   router: RouterHandle;
   worker: WorkerProcess;
   client: Client;
@@ -112,6 +116,17 @@ export async function startDemoStack(
     const server = await startDevServer({ ui: true, logFile: join(stateDir, 'temporal.log') });
     cleanups.push(() => server.stop());
     log(`Temporal Web UI: ${server.uiUrl}/namespaces/default/workflows`);
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: 'default' });
+    const dashboard = await startDashboard({
+      backend: temporalBackend(client),
+      host: '127.0.0.1',
+      port: 0,
+      webUiUrl: server.uiUrl ?? 'http://localhost:8233',
+    });
+    cleanups.push(() => dashboard.close());
+    log(`rollout dashboard: ${dashboard.url}/`);
 
     const router = await startRouter({ port: 0, adminPort: 0 });
     cleanups.push(() => router.close());
@@ -127,6 +142,7 @@ export async function startDemoStack(
         ROLLOUT_TASK_QUEUE: taskQueue,
         ROLLOUT_METRICS_ADDRESS: metricsAddress,
         ...(server.uiUrl ? { ROLLOUT_WEB_UI_URL: server.uiUrl } : {}),
+        ROLLOUT_DASHBOARD_URL: dashboard.url,
       },
       join(stateDir, 'worker.log'),
     );
@@ -158,12 +174,10 @@ export async function startDemoStack(
     await v1Live();
     log(`demo service v1: ${stableUrl} (100% of traffic)${greenUrl ? `; new versions on ${greenUrl}` : ''}`);
 
-    const connection = await Connection.connect({ address: server.address });
-    cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
     return {
       stateDir,
       server,
+      dashboardUrl: dashboard.url,
       router,
       worker,
       client,
