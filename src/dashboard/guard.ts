@@ -5,7 +5,12 @@ export interface DashboardGuard {
   /** Undefined: no token, which only a loopback dashboard may run without. */
   token?: string;
   hostAllowed(host: string | undefined): boolean;
+  /** The origin of --public-url: behind a proxy that rewrites Host, the page's Origin is this one. */
+  publicOrigin?: string;
 }
+
+/** The page and its assets (assets.ts): the same for everyone, and without data. */
+const PUBLIC_ROUTES = new Set(['/', '/rollouts/:id', '/favicon.ico', '/static/:name']);
 
 const mediaType = (header: string | undefined): string => (header ?? '').split(';')[0]!.trim().toLowerCase();
 
@@ -27,7 +32,9 @@ export function guardRequests(app: FastifyInstance, guard: DashboardGuard): void
   app.addHook('onRequest', async (request, reply) => {
     const { host, origin, authorization, cookie } = request.headers;
     if (!guard.hostAllowed(host)) return refuse(reply, 421, 'Host is not a name of this dashboard');
-    if (!request.url.startsWith('/api/')) return undefined;
+    // By the route that matched, never by the raw URL: the router decodes the path first, so
+    // `/%61pi/…` reaches an /api route. Anything not known to be public is guarded (fail closed).
+    if (PUBLIC_ROUTES.has(request.routeOptions.url ?? '')) return undefined;
     const by = guard.token === undefined ? null : authorizedBy({ authorization, cookie }, guard.token);
     if (guard.token !== undefined && by === null) {
       void reply.header('www-authenticate', 'Bearer');
@@ -43,7 +50,8 @@ export function guardRequests(app: FastifyInstance, guard: DashboardGuard): void
     }
     const fetchSite = request.headers['sec-fetch-site'];
     const sameOrigin =
-      originAllowed(origin, host) && (fetchSite === undefined || fetchSite === 'same-origin');
+      (originAllowed(origin, host) || (origin !== undefined && origin === guard.publicOrigin)) &&
+      (fetchSite === undefined || fetchSite === 'same-origin');
     if (by !== 'bearer' && !sameOrigin) return refuse(reply, 403, 'writes must come from the dashboard page');
     return undefined;
   });

@@ -29,6 +29,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   guardRequests(app, {
     token: options.token,
     hostAllowed: ownHostCheck(options.host, options.publicUrl),
+    ...(options.publicUrl ? { publicOrigin: new URL(options.publicUrl).origin } : {}),
   });
   registerAssets(app, options.token);
   registerApi(app, { backend: options.backend, webUiUrl: options.webUiUrl });

@@ -15,17 +15,23 @@ export interface HttpAsk {
   /** Sent as given, Host included: fetch would not let a test pick its own Host. */
   headers?: Record<string, string>;
   body?: string;
+  /** Sent as written, instead of the URL's path: encoded or absolute-form request targets. */
+  path?: string;
 }
 
 /** One plain HTTP request, answered in full. */
 export function httpRequest(url: string, ask: HttpAsk = {}): Promise<HttpAnswer> {
   return new Promise((done, reject) => {
-    const request = http.request(url, { method: ask.method ?? 'GET', headers: ask.headers }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => done({ status: response.statusCode ?? 0, headers: response.headers, body }));
-    });
+    const request = http.request(
+      url,
+      { method: ask.method ?? 'GET', headers: ask.headers, ...(ask.path ? { path: ask.path } : {}) },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => done({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      },
+    );
     request.once('error', reject);
     request.end(ask.body);
   });

@@ -227,6 +227,49 @@ describe('dashboard server with a token', () => {
     });
   });
 
+  test('an encoded or absolute-form path reaches no API route unguarded', async () => {
+    await withDashboard(TOKEN, async (dashboard, backend) => {
+      const { host } = new URL(dashboard.url);
+      // The router decodes paths before matching: each of these would reach an /api route.
+      for (const path of ['/%61pi/rollouts', '/%61%70%69/rollouts/checkout', `http://${host}/api/rollouts`]) {
+        const answer = await httpRequest(`${dashboard.url}/`, { path, headers: { host } });
+        assert.equal(answer.status, 401, `${path} answered ${answer.status}`);
+      }
+      const write = await httpRequest(`${dashboard.url}/`, {
+        path: '/%61pi/rollouts/checkout/promote',
+        method: 'POST',
+        headers: { host },
+      });
+      assert.equal(write.status, 401);
+      assert.deepEqual(backend.signals, [], 'nothing was signalled');
+    });
+  });
+
+  test('behind a proxy that rewrites Host, a write from the public URL is same-origin', async () => {
+    const backend = new FakeBackend();
+    const dashboard = await startDashboard({
+      backend,
+      host: '127.0.0.1',
+      port: 0,
+      publicUrl: 'https://rollouts.example.com',
+      webUiUrl: 'http://127.0.0.1:8233',
+    });
+    try {
+      const write = (origin: string) =>
+        httpRequest(`${dashboard.url}/api/rollouts/checkout/resume`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin },
+          body: '{}',
+        });
+      assert.equal((await write('https://rollouts.example.com')).status, 202);
+      assert.equal((await write('https://rollouts.example.com.evil.example')).status, 403);
+      assert.equal((await write('http://rollouts.example.com')).status, 403, 'the scheme counts');
+      assert.deepEqual(backend.signals, [{ id: 'checkout', action: 'resume', reason: undefined }]);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
   test('a cookie write still needs the origin; a bearer write does not', async () => {
     await withDashboard(TOKEN, async (dashboard, backend) => {
       const session = `rollout_dashboard=${sessionValue(TOKEN)}`;
