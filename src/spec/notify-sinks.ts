@@ -18,8 +18,9 @@ const SINKS = Object.keys(NOTIFY_SINK_URL_ENV) as NotifySink[];
  * The sinks the spec configures, in a fixed order. Pure and free of zod, so workflow code may call
  * it: the workflow makes one notify call per sink.
  */
-export function notifySinks(notify: NotifyConfig): NotifySink[] {
-  return SINKS.filter((sink) => notify[NOTIFY_SINK_URL_ENV[sink]] !== undefined);
+export function notifySinks(notify: NotifyConfig | undefined): NotifySink[] {
+  // A spec started without the schema (a client script) may have no notify section at all.
+  return SINKS.filter((sink) => notify?.[NOTIFY_SINK_URL_ENV[sink]] !== undefined);
 }
 
 /** The worker variable a sink's URL is read from, when the spec configures that sink. */

@@ -14,8 +14,9 @@ export const polling = proxyActivities<RolloutActivities>({
 });
 
 /**
- * Notifications: bounded retries (4 attempts over about 7 s), and the workflow never waits on them
- * before a traffic change. Failed attempts are counted by the activity (rollout_notification_failures).
+ * Notifications: at most 4 attempts, each cut at 5 s by the HTTP timeout, with 1, 2 and 4 s between
+ * them (given up within about 30 s), and the workflow never waits on them before a traffic change.
+ * Failed attempts are counted by the activity (rollout_notification_failures).
  */
 export const notifying = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '10s',

@@ -55,17 +55,30 @@ export async function notifyQuietly(
     return;
   }
   const context = contextOf(state);
-  const started = inFlight.get(state) ?? [];
-  inFlight.set(state, started);
   for (const sink of notifySinks(spec.notify)) {
     // Non-cancellable: a Cancel from the Web UI must not swallow the alert that says what happened.
-    const sent = CancellationScope.nonCancellable(() =>
+    const sent: Promise<void> = CancellationScope.nonCancellable(() =>
       notifying.notify({ service: spec.service, event, message, notify: spec.notify, sink, context }),
-    ).catch(() => {
-      // Counted by the activity; the decision is already in the state.
-    });
-    started.push(sent);
+    )
+      .catch(() => {
+        // Counted by the activity; the decision is already in the state.
+      })
+      .finally(() => {
+        inFlight.set(
+          state,
+          (inFlight.get(state) ?? []).filter((other) => other !== sent),
+        );
+      });
+    inFlight.set(state, [...(inFlight.get(state) ?? []), sent]);
   }
+}
+
+/**
+ * Whether alerts are still being sent. A window does not continue as new meanwhile: the new run
+ * could not wait for them, and waiting here would stop the polling and the signals.
+ */
+export function notificationsPending(state: RolloutState): boolean {
+  return (inFlight.get(state)?.length ?? 0) > 0;
 }
 
 /**

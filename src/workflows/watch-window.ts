@@ -7,7 +7,7 @@ import {
   POST_SWITCH_INCONCLUSIVE_POLICY,
   WAKE_ON_SIGNALS_DURING_POLL,
 } from './patches';
-import { type NotifyTarget, notifyQuietly } from './notifications';
+import { type NotifyTarget, notificationsPending, notifyQuietly } from './notifications';
 import { countVerdict } from './rollout-metrics';
 import { appendPoint, seriesPoint } from './series';
 import { RECENT_VERDICTS_KEPT, type RolloutState, type WindowState } from './state';
@@ -71,15 +71,19 @@ export function keepVerdict(state: RolloutState, verdict: Verdict): void {
   state.recentVerdicts.push(verdict);
   if (state.recentVerdicts.length > RECENT_VERDICTS_KEPT) state.recentVerdicts.shift();
   const now = Date.now();
-  if (state.window) {
+  // A read that failed judged nothing (no checks) and counted nothing: no point, or the plot
+  // would drop to zero mid-window.
+  if (state.window && verdict.checks.length > 0) {
     const windowStart = Date.parse(state.window.startedAt);
     state.series = appendPoint(
       state.series ?? [],
       seriesPoint(verdict, now, windowStart, state.stageIndex, state.weights.canary),
     );
   }
+  // A pass clears it: a blip the canary recovered from is not where a later rollback began.
   const failing = verdict.result === 'fail' || failedChecks(verdict.checks).length > 0;
-  if (failing && !state.firstFailureAt) state.firstFailureAt = new Date(now).toISOString();
+  if (verdict.result === 'pass') state.firstFailureAt = null;
+  else if (failing && !state.firstFailureAt) state.firstFailureAt = new Date(now).toISOString();
   countVerdict(state, verdict);
 }
 
@@ -129,7 +133,10 @@ export async function watchWindow(options: WatchOptions): Promise<WatchOutcome> 
       gates,
       nowMs: Date.now(),
       nextPollAtMs: nextPollAt,
-      continueAsNewSuggested: policy.mayContinueAsNew && workflowInfo().continueAsNewSuggested,
+      // Not while alerts are in flight: the next poll asks again. Older histories awaited every
+      // alert, so for them nothing is ever in flight and this changes nothing.
+      continueAsNewSuggested:
+        policy.mayContinueAsNew && workflowInfo().continueAsNewSuggested && !notificationsPending(state),
     });
     const verdict = state.lastVerdict;
     switch (action.kind) {

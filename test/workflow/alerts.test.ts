@@ -83,6 +83,20 @@ describe('alerts on the wire (real dev server, router and receiver)', { timeout:
       const tried = jsonEvents(receiver, '/json-broken');
       assert.deepEqual(tried.filter((e) => e === 'started').length, 4, `json attempts: ${tried.join(', ')}`);
       assert.equal(tried.filter((e) => e === 'rolled_back').length, 4);
+      // The rollback was decided and done while the first alert was still being retried: with
+      // awaited alerts it could only begin after the 4th attempt of `started` (≥ 15 s in).
+      const lastStartedAttempt = receiver
+        .postsTo('/json-broken')
+        .filter((post) => (post.body as { event: string }).event === 'started')
+        .at(-1)!.at;
+      const restored = result.state.decisions
+        .filter((d) => d.kind === 'set-weight' && /stable 100%/.test(d.reason))
+        .at(-1);
+      assert.ok(restored, 'stable restored');
+      assert.ok(
+        Date.parse(restored.at) < lastStartedAttempt,
+        `stable restored at ${restored.at}, the last attempt of the first alert came at ${new Date(lastStartedAttempt).toISOString()}`,
+      );
 
       // Slack got one message per event, the rollback with the numbers that decided it.
       const slack = receiver.postsTo('/slack').map((post) => slackText(post.body));
@@ -115,6 +129,7 @@ describe('alerts on the wire (real dev server, router and receiver)', { timeout:
         notify: { slackWebhookUrlEnv: SLACK_ENV },
       });
       const before = receiver.postsTo('/slack').length;
+      const jsonBefore = receiver.postsTo('/json-broken').length;
       const handle = await startCanary(env.client, spec, taskQueue);
       const result = (await worker.runUntil(async () => {
         await eventually(
@@ -136,11 +151,12 @@ describe('alerts on the wire (real dev server, router and receiver)', { timeout:
       assert.ok(held.includes('`rollout abort alerts-held --reason "..."`'), held);
       assert.ok(held.includes(`${DASHBOARD}/rollouts/rollout-alerts-held`), held);
       assert.ok(held.includes(`${WEB_UI}/namespaces/default/workflows/rollout-alerts-held`), held);
-      // No JSON sink configured: nothing was posted there for this rollout.
       assert.ok(
         slack.some((text) => /aborted/.test(text)),
         'the abort is announced',
       );
+      // No JSON sink in this spec: nothing was posted there for this rollout.
+      assert.equal(receiver.postsTo('/json-broken').length, jsonBefore);
     } finally {
       await stack.close();
     }
