@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { abortSignal, pauseSignal, resumeSignal } from '../../src/workflows/control';
 import type { Verdict } from '../../src/analysis/types';
+import { MAX_SERIES_POINTS } from '../../src/workflows/series';
 import type { RolloutState } from '../../src/workflows/state';
 import { goesBad } from '../helpers/activity-doubles';
 import {
@@ -357,5 +358,14 @@ describe('canary on the time-skipping server', () => {
       1,
       'one latency reference, before the stage',
     );
+    // The plotted series crossed into the new run, bounded, and still holds every poll once.
+    const series = state.series ?? [];
+    assert.ok(series.length > 0 && series.length <= MAX_SERIES_POINTS, `${series.length} points`);
+    assert.equal(
+      series.reduce((polls, point) => polls + point.polls, 0),
+      state.verdictCount,
+    );
+    assert.ok(series[0]!.at - Date.parse(set.at) < HOUR, "it begins with the first run's polls");
+    assert.equal(series.at(-1)!.canary.requests, state.lastVerdict?.canary.requests);
   });
 });
