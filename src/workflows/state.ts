@@ -16,6 +16,15 @@ export type Phase =
   | 'promoting'
   | 'stabilizing'
   | 'rolling-back'
+  /** Outside the spec's deploy windows, or during a freeze: waiting before traffic moves forward. */
+  | 'waiting-for-window'
+  /** Running the expand migrations (before any traffic reaches the new version). */
+  | 'migrating'
+  /** Promoted and stabilized; waiting out migrations.contractAfter before the contract step. */
+  | 'awaiting-contract'
+  | 'contracting'
+  /** `rollout undo`: putting the previous version back. */
+  | 'undoing'
   | 'promoted'
   | 'rolled-back'
   | 'aborted'
@@ -40,7 +49,13 @@ export type DecisionKind =
   | 'retire'
   | 'error'
   /** A choice in the spec that changes what is judged (analysis.latency: off). */
-  | 'config';
+  | 'config'
+  /** A migration step ran, was skipped, refused or cancelled; or allowBreaking let a finding through. */
+  | 'migration'
+  /** The rollout waited for a deploy window or a freeze, or went on once it opened. */
+  | 'schedule'
+  /** A `rollout undo` step: health of the previous version, switch or redeploy. */
+  | 'undo';
 
 /** One thing the rollout decided, with the numbers that made it decide so. */
 export interface Decision {
@@ -127,12 +142,62 @@ export interface RolloutState {
   /** Evidence the sequential tests carry from poll to poll (and across stages). */
   analysis: AnalysisState;
   decisions: Decision[];
+  /** Expand/contract migrations, when the spec has them. */
+  migration?: MigrationState;
+  /** Set while waiting for a deploy window or the end of a freeze. */
+  gate?: GateState | null;
+  /** Set by `rollout undo`. */
+  undo?: UndoState;
   abortReason: string | null;
   outcome: Outcome | null;
   details: string;
   startedAt: string;
   updatedAt: string;
   finishedAt: string | null;
+}
+
+export type MigrationPhase =
+  | 'pending'
+  | 'expanding'
+  | 'expanded'
+  | 'awaiting-contract'
+  | 'contracting'
+  | 'contracted'
+  /** A rollback, an abort or a failure ended the rollout: contract never runs. */
+  | 'contract-cancelled'
+  | 'failed';
+
+/** Where the rollout's expand/contract migrations stand (absent when the spec has none). */
+export interface MigrationState {
+  phase: MigrationPhase;
+  /** Files (or the command) each step applied, and those the ledger said were applied already. */
+  expand: { applied: string[]; skipped: string[] } | null;
+  contract: { applied: string[]; skipped: string[] } | null;
+  /** When the contract step may run (promotion + stabilization + contractAfter), ISO. */
+  contractAt: string | null;
+}
+
+/** A wait for a deploy window or a freeze to end (null when not waiting). */
+export interface GateState {
+  /** Why: outside the spec's windows, a freeze in the spec, or the fleet-wide freeze. */
+  reason: 'outside-window' | 'spec-freeze' | 'fleet-freeze' | 'freeze-unknown';
+  /** "waiting for deploy window (opens Mon 09:00 Europe/Berlin)" */
+  label: string;
+  /** When it opens, if known, ISO. */
+  opensAt: string | null;
+  since: string;
+  /** What it is waiting to do: the first traffic, or the stage it would advance to. */
+  before: string;
+}
+
+/** What a `rollout undo` is doing (undo workflows only). */
+export interface UndoState {
+  reason: string;
+  /** The version taken out, and the one put back. */
+  from: string;
+  to: string;
+  /** switch: the previous version was still up and healthy; redeploy: it was deployed again first. */
+  method: 'switch' | 'redeploy' | null;
 }
 
 export interface RolloutResult {
