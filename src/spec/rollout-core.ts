@@ -18,4 +18,5 @@ export type RolloutCore = Pick<
   | 'metrics'
   | 'deploy'
   | 'notify'
+  | 'migrations'
 >;

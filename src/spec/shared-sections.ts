@@ -3,6 +3,7 @@ import { analysisSchema } from './analysis';
 import { healthCheckSchema, smokeTestSchema } from './checks';
 import { deploySchema } from './deploy';
 import { MAX_SMOKE_TESTS } from './limits';
+import { migrationsSchema } from './migrations';
 import { monitoringSchema } from './monitoring';
 import { metricsSchema, notifySchema, trafficSchema } from './providers';
 
@@ -16,4 +17,5 @@ export const sharedSections = {
   metrics: metricsSchema.default(metricsSchema.parse({})),
   deploy: deploySchema.default({ provider: 'none' }),
   notify: notifySchema.default({}),
+  migrations: migrationsSchema.optional(),
 };
