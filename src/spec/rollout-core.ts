@@ -19,4 +19,5 @@ export type RolloutCore = Pick<
   | 'deploy'
   | 'notify'
   | 'migrations'
+  | 'schedule'
 >;

@@ -6,6 +6,7 @@ import { MAX_SMOKE_TESTS } from './limits';
 import { migrationsSchema } from './migrations';
 import { monitoringSchema } from './monitoring';
 import { metricsSchema, notifySchema, trafficSchema } from './providers';
+import { scheduleSchema } from './schedule';
 
 /** The sections every strategy's spec has, with the same defaults: one zod source for both. */
 export const sharedSections = {
@@ -18,4 +19,5 @@ export const sharedSections = {
   deploy: deploySchema.default({ provider: 'none' }),
   notify: notifySchema.default({}),
   migrations: migrationsSchema.optional(),
+  schedule: scheduleSchema.optional(),
 };
