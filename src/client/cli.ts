@@ -35,6 +35,7 @@ import {
   toWorkflowId,
 } from './rollouts';
 import { watchRollout } from './watch';
+import { registerUndoCommand } from './commands/undo';
 
 const jsonOption = new Option('--json', 'print machine-readable JSON');
 
@@ -218,6 +219,8 @@ export function buildCli(): Command {
         print(!!opts.json, rows, human || 'no rollouts');
       }),
     );
+
+  registerUndoCommand(program);
 
   program
     .command('dashboard')

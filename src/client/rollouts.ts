@@ -31,13 +31,16 @@ export function toWorkflowId(idOrService: string): string {
   return idOrService.startsWith('rollout-') ? idOrService : workflowIdForService(idOrService);
 }
 
-const START_OPTIONS = {
+export const START_OPTIONS = {
   // The id is the lock: a running rollout of the same service makes the start fail.
   workflowIdConflictPolicy: 'FAIL',
   workflowIdReusePolicy: 'ALLOW_DUPLICATE',
 } as const;
 
-function searchAttributesFor(service: string, strategy: 'canary' | 'blue-green'): SearchAttributePair[] {
+export function searchAttributesFor(
+  service: string,
+  strategy: 'canary' | 'blue-green',
+): SearchAttributePair[] {
   return [
     { key: RolloutService, value: service },
     { key: RolloutStrategy, value: strategy },
@@ -50,7 +53,7 @@ function searchAttributesFor(service: string, strategy: 'canary' | 'blue-green')
  * Starts with the rollout search attributes; on a cluster that has not registered them, starts
  * without (the rollout works the same, it just cannot be filtered in the UI) and says so.
  */
-async function startWithAttributes<T>(
+export async function startWithAttributes<T>(
   start: (attributes: SearchAttributePair[]) => Promise<T>,
   attributes: SearchAttributePair[],
 ): Promise<T> {
