@@ -13,6 +13,8 @@ import type { HealthCheckConfig, SmokeTest } from '../spec/checks';
 import type { DeployConfig, NotifyConfig, ResolvedMetricsConfig, TrafficConfig } from '../spec/providers';
 import { type NotifySink, sinkUrlEnv } from '../spec/notify-sinks';
 import { classified } from './failures';
+import { createFleetFreezeActivities } from './fleet-freeze';
+import { createMigrationActivities } from './migrations';
 import { warmUpHaproxyCounters } from './haproxy-warm-up';
 import { desiredSplit, splitMismatch } from './split-check';
 import { secretEnvNames } from './secret-env';
@@ -82,6 +84,8 @@ function heartbeatEvery(ms: number): () => void {
  */
 export function createActivities(providers: ProviderRegistry = defaultProviders) {
   return {
+    ...createMigrationActivities(),
+    ...createFleetFreezeActivities(),
     /** Sets the split, then reads it back: the router, not our memory, is the truth. */
     async setTraffic({ traffic, service, ...input }: SetTrafficInput): Promise<TrafficSplit> {
       return classified(async () => {

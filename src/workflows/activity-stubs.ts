@@ -54,3 +54,22 @@ export const localPolling = proxyLocalActivities<RolloutActivities>({
 export function metricReads(oneWindowLoop: boolean): Pick<RolloutActivities, 'readMetrics'> {
   return oneWindowLoop ? localPolling : polling;
 }
+
+/**
+ * Migration steps: long (a backfill may take minutes), heartbeating so a dead worker is noticed in
+ * 10 s, and retried, which is safe because the runner's ledger applies each SQL file once.
+ */
+export const migrating = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '30m',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
+
+/**
+ * The fleet-wide freeze, read at each gate: a local activity (one marker event), retried briefly;
+ * a read that still fails keeps the gate closed until the next check.
+ */
+export const freezeReads = proxyLocalActivities<RolloutActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', maximumAttempts: 3 },
+});

@@ -10,6 +10,8 @@ import { countStarted } from './rollout-metrics';
 import { monitorStage } from './monitor-stage';
 import { ONE_WINDOW_LOOP } from './patches';
 import { monitorAfterSwitch, readBaseline } from './post-switch';
+import { awaitDeployWindow } from './deploy-window';
+import { contractAfterPromotion, expandBeforeTraffic } from './migrations';
 import { deployAndVerify } from './pre-traffic-checks';
 import { awaitPromotion } from './promotion-gate';
 import { notifyQuietly, settleNotifications } from './notifications';
@@ -94,6 +96,14 @@ async function progress(
   carried: BlueGreenCarried | undefined,
 ): Promise<Progress> {
   if (!carried) {
+    // Nothing changes outside a deploy window: no migration, no deploy, no traffic.
+    if ((await awaitDeployWindow(spec, state, control, 'the deploy')) === 'abort') {
+      finish(state, 'aborted');
+      await notifyQuietly(core, state, 'aborted', `${state.abortReason ?? 'aborted'} (before any change)`);
+      return 'aborted';
+    }
+    const expandFailure = await expandBeforeTraffic(core, state);
+    if (expandFailure) return failBeforeTraffic(core, state, expandFailure);
     const failure = await deployAndVerify(core, state);
     if (failure) return failBeforeTraffic(core, state, failure);
   }
@@ -107,6 +117,8 @@ async function progress(
       if (outcome) return outcome;
     }
     if (!(await awaitPromotion(spec, state, control)))
+      return rollBack(core, state, 'aborted', state.abortReason ?? 'aborted');
+    if ((await awaitDeployWindow(spec, state, control, 'the switch')) === 'abort')
       return rollBack(core, state, 'aborted', state.abortReason ?? 'aborted');
     switched = await switchTraffic(spec, core, state);
   }
@@ -210,6 +222,7 @@ async function stabilize(
     canary: null,
     canaryWeight: 0,
   });
+  await contractAfterPromotion(core, state, control);
   finish(state, 'promoted');
   await notifyQuietly(core, state, 'promoted', `${core.canary.version} live on ${state.environments?.idle}`);
   return 'promoted';

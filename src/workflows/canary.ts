@@ -5,10 +5,12 @@ import { type Control, installHandlers, newControl, record, touch } from './cont
 import { initialState } from './initial-state';
 import { countStarted } from './rollout-metrics';
 import { monitorStage } from './monitor-stage';
+import { awaitDeployWindow, extendedWindow, type GateOutcome } from './deploy-window';
+import { contractAfterPromotion, expandBeforeTraffic } from './migrations';
 import { deployAndVerify } from './pre-traffic-checks';
 import { notifyQuietly, settleNotifications } from './notifications';
 import { endOnError, failBeforeTraffic, finish, retireQuietly, rollBack } from './rollback';
-import type { RolloutResult, RolloutState } from './state';
+import type { RolloutResult, RolloutState, WindowState } from './state';
 import { rolloutWeights, setCanaryWeight } from './traffic';
 
 export interface CanaryRolloutInput {
@@ -63,6 +65,9 @@ async function progress(
   resumed: boolean,
 ): Promise<Progress> {
   if (!resumed) {
+    // Nothing changes outside a deploy window: no migration, no deploy, no traffic.
+    const opened = await awaitDeployWindow(spec, state, control, 'the first traffic');
+    if (opened === 'abort') return await abortBeforeTraffic(spec, state);
     // The router is the source of truth: start from a known split with no canary traffic.
     await forward.setTraffic({
       traffic: spec.traffic,
@@ -71,15 +76,26 @@ async function progress(
       canary: null,
       canaryWeight: 0,
     });
+    const expandFailure = await expandBeforeTraffic(spec, state);
+    if (expandFailure) return failBeforeTraffic(spec, state, expandFailure);
     const preTrafficFailure = await deployAndVerify(spec, state);
     if (preTrafficFailure) return failBeforeTraffic(spec, state, preTrafficFailure);
   }
   if (control.abortRequested) return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
 
+  let passed: WindowState | null = null;
   for (let i = Math.max(0, state.stageIndex); i < spec.stages.length; i++) {
     const stage = spec.stages[i]!;
     // A resumed run re-enters its open stage: the router already carries that weight.
     const resumeWindow = resumed && i === state.stageIndex ? state.window : null;
+    if (!resumeWindow && passed) {
+      const gate = await gateStage(spec, state, control, i, passed);
+      if (gate === 'continue-as-new') return gate;
+      if (gate === 'abort') return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
+      if (gate === 'rollback') {
+        return rollBack(spec, state, 'rolled_back', state.lastVerdict?.summary ?? 'analysis failed');
+      }
+    }
     state.stageIndex = i;
     state.phase = 'monitoring';
     if (!resumeWindow) await setCanaryWeight(spec, state, stage.weight);
@@ -89,14 +105,59 @@ async function progress(
       mayContinueAsNew: true,
     });
     if (outcome === 'continue-as-new') return outcome;
+    passed = state.window;
     state.window = null;
     if (outcome === 'abort') return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted');
     if (outcome === 'rollback') {
       return rollBack(spec, state, 'rolled_back', state.lastVerdict?.summary ?? 'analysis failed');
     }
-    await notifyQuietly(spec, state, 'stage-completed', `stage ${i + 1} at ${stage.weight}% passed`);
+    // A run continued as new while a gate watched this stage already told of its passing.
+    if (!(resumeWindow && state.gate)) {
+      await notifyQuietly(spec, state, 'stage-completed', `stage ${i + 1} at ${stage.weight}% passed`);
+    }
   }
   return promote(spec, state, control);
+}
+
+/**
+ * Before stage `i` moves more users: the deploy-window gate, which while closed keeps judging the
+ * stage that passed, so a canary that goes bad during a freeze is still rolled back.
+ */
+async function gateStage(
+  spec: CanarySpec,
+  state: RolloutState,
+  control: Control,
+  i: number,
+  passed: WindowState,
+): Promise<GateOutcome> {
+  const stage = spec.stages[i]!;
+  let window = passed;
+  const outcome = await awaitDeployWindow(
+    spec,
+    state,
+    control,
+    `stage ${i + 1} (${stage.weight}%)`,
+    async (ms) => {
+      const watched = await monitorStage(spec, state, control, spec.stages[state.stageIndex]!, {
+        resume: extendedWindow(window, ms),
+        mayContinueAsNew: true,
+      });
+      if (watched !== 'continue-as-new') {
+        window = state.window ?? window;
+        state.window = null;
+      }
+      return watched;
+    },
+  );
+  return outcome;
+}
+
+/** An abort while waiting for the first deploy window: nothing was migrated, deployed or moved. */
+async function abortBeforeTraffic(spec: CanarySpec, state: RolloutState): Promise<RolloutResult['outcome']> {
+  const reason = `${state.abortReason ?? 'aborted'} (while waiting for a deploy window, before any change)`;
+  finish(state, 'aborted');
+  await notifyQuietly(spec, state, 'aborted', reason);
+  return 'aborted';
 }
 
 /** The canary becomes the new stable; the old version stays up for the stabilization delay. */
@@ -128,6 +189,7 @@ async function promote(
     return rollBack(spec, state, 'aborted', state.abortReason ?? 'aborted during stabilization');
   }
   await retireQuietly(spec, state, 'stable');
+  await contractAfterPromotion(spec, state, control);
   finish(state, 'promoted');
   await notifyQuietly(spec, state, 'promoted', `${spec.canary.version} promoted`);
   return 'promoted';

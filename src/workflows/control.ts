@@ -7,6 +7,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { CanaryWeight, RolloutPhase, RolloutService } from '../spec/search-attributes';
+import { scheduleChangedSignal } from './fleet-freeze';
 import { publishGauges } from './rollout-metrics';
 import type { Decision, DecisionKind, RolloutState } from './state';
 
@@ -34,10 +35,12 @@ export interface Control {
   abortRequested: boolean;
   /** Consumed by whoever waits on it: the blue-green gate, or the canary's current stage. */
   promoteRequested: boolean;
+  /** Changes when `rollout freeze`/`unfreeze` says the deploy windows may have changed. */
+  scheduleSeq: number;
 }
 
 export function newControl(): Control {
-  return { seq: 0, abortRequested: false, promoteRequested: false };
+  return { seq: 0, abortRequested: false, promoteRequested: false, scheduleSeq: 0 };
 }
 
 export function nowIso(): string {
@@ -75,10 +78,12 @@ export function touch(state: RolloutState): void {
     ? ` · last verdict ${state.lastVerdict.result}: ${state.lastVerdict.summary}`
     : '';
   const paused = state.paused ? ` · PAUSED (${state.pauseReason ?? 'by operator'})` : '';
+  const gate = state.gate ? ` · ${state.gate.label}` : '';
+  const migration = state.migration ? ` · migrations ${state.migration.phase}` : '';
   const envs = state.environments ? ` (${state.environments.live} → ${state.environments.idle})` : '';
   state.details =
     `**${state.service}** ${state.strategy} ${state.stableVersion ?? '(asking the router)'} → ${state.canaryVersion}${envs} · ${state.phase}${stage}` +
-    ` · weights old ${state.weights.stable}% / new ${state.weights.canary}%${windowText}${paused}${verdict}`;
+    ` · weights old ${state.weights.stable}% / new ${state.weights.canary}%${windowText}${gate}${migration}${paused}${verdict}`;
   setCurrentDetails(state.details);
   publishSearchAttributes(state);
   publishGauges(state);
@@ -151,6 +156,20 @@ export function installHandlers(state: RolloutState, control: Control): void {
     {
       description:
         'Blue-green: pass the manual promotion gate and switch. Canary: end the current stage now and move on. Payload: {}.',
+    },
+  );
+  installScheduleHandler(control);
+}
+
+/** Waiting deploy-window gates look at the freeze again at once. */
+function installScheduleHandler(control: Control): void {
+  setHandler(
+    scheduleChangedSignal,
+    () => {
+      control.scheduleSeq++;
+    },
+    {
+      description: 'Sent by rollout freeze/unfreeze: a rollout waiting for a deploy window looks again now.',
     },
   );
 }

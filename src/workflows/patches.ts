@@ -34,3 +34,10 @@ export const ONE_WINDOW_LOOP = 'one-window-loop';
  * `held` events, and only calls the notify activity when a sink is configured.
  */
 export const NOTIFY_WITHOUT_WAITING = 'notify-without-waiting';
+
+/**
+ * Issue 13: every rollout reads the fleet-wide freeze (and its spec's schedule) before the first
+ * traffic and before each stage advance, and waits durably while blocked; expand migrations run
+ * before any traffic, contract migrations after promotion and stabilization.
+ */
+export const DEPLOY_GATES = 'deploy-windows-and-migrations';

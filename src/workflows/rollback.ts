@@ -4,6 +4,7 @@ import { restoring, waiting } from './activity-stubs';
 import { nowIso, record, touch } from './control';
 import type { Outcome, Phase, RolloutState } from './state';
 import { failureText } from './failure-text';
+import { cancelContract } from './migrations';
 import { notifyQuietly, settleNotifications } from './notifications';
 import { countEnded, observeRollback } from './rollout-metrics';
 import { confirmedBy, rolloutWeights } from './traffic';
@@ -84,6 +85,8 @@ export function finish(state: RolloutState, outcome: Outcome): void {
   state.outcome = outcome;
   state.phase = PHASE_AT_END[outcome];
   state.window = null;
+  if (state.gate) state.gate = null;
+  if (outcome !== 'promoted') cancelContract(state, `the rollout ${outcome.replace('_', ' ')}`);
   touch(state);
   state.finishedAt = state.updatedAt;
   countEnded(state);

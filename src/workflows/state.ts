@@ -170,6 +170,8 @@ export type MigrationPhase =
 /** Where the rollout's expand/contract migrations stand (absent when the spec has none). */
 export interface MigrationState {
   phase: MigrationPhase;
+  /** Whether the spec has a contract step: what a rollback cancels. */
+  hasContract: boolean;
   /** Files (or the command) each step applied, and those the ledger said were applied already. */
   expand: { applied: string[]; skipped: string[] } | null;
   contract: { applied: string[]; skipped: string[] } | null;

@@ -1,4 +1,6 @@
 import type { RolloutActivities } from '../../src/activities';
+import { createFleetFreezeActivities } from '../../src/activities/fleet-freeze';
+import { createMigrationActivities } from '../../src/activities/migrations';
 import type { VersionMetrics } from '../../src/analysis/types';
 import type { DesiredSplit, TrafficSplit, VersionTarget } from '../../src/providers/traffic/types';
 
@@ -221,6 +223,10 @@ export class FakeWorld {
 
   /** The doubles themselves, typed as the real activities so the workflow's proxies fit them. */
   readonly activities: RolloutActivities = {
+    // Not doubles: the fleet freeze is read from the real freeze workflow on the test server, and
+    // the migration activities are the real ones (no time-skipping test runs a migration).
+    ...createMigrationActivities(),
+    ...createFleetFreezeActivities(),
     setTraffic: async ({ traffic: _traffic, service: _service, ...desired }) => {
       const atMs = await this.now('setTraffic', `canary ${desired.canaryWeight}%`);
       return this.router.apply(desired, atMs);
