@@ -36,6 +36,7 @@ import {
 } from './rollouts';
 import { watchRollout } from './watch';
 import { registerUndoCommand } from './commands/undo';
+import { registerFreezeCommands } from './commands/freeze';
 
 const jsonOption = new Option('--json', 'print machine-readable JSON');
 
@@ -221,6 +222,7 @@ export function buildCli(): Command {
     );
 
   registerUndoCommand(program);
+  registerFreezeCommands(program);
 
   program
     .command('dashboard')
