@@ -12,7 +12,9 @@ export function readSqlFile(baseDir: string, path: string, maxBytes: number): Bu
   try {
     real = realpathSync(resolve(baseDir, path));
   } catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   const base = realpathSync(baseDir);
   if (!real.startsWith(base.endsWith(sep) ? base : `${base}${sep}`)) {

@@ -54,7 +54,9 @@ async function waitUntilReady(url: string, server: ChildProcess, log: () => stri
     } catch (err) {
       await client.end().catch(() => undefined);
       if (Date.now() > deadline)
-        throw new Error(`postgres did not accept connections: ${(err as Error).message}: ${log()}`);
+        throw new Error(`postgres did not accept connections: ${(err as Error).message}: ${log()}`, {
+          cause: err,
+        });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
