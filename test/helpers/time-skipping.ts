@@ -147,8 +147,11 @@ export async function runRollout(
   spec: { strategy: 'canary'; value: CanarySpec } | { strategy: 'blue-green'; value: BlueGreenSpec },
   world: FakeWorld,
   during?: (handle: RolloutHandle) => Promise<void>,
+  options: { beforeStart?: (taskQueue: string) => Promise<void> } = {},
 ): Promise<TimeSkippedRun> {
   const taskQueue = uniqueName(`timeskip-${spec.value.service}`);
+  // Workflows the rollout depends on (the fleet freeze) run on the same worker.
+  await options.beforeStart?.(taskQueue);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
