@@ -37,6 +37,8 @@ import {
 import { watchRollout } from './watch';
 import { registerUndoCommand } from './commands/undo';
 import { registerFreezeCommands } from './commands/freeze';
+import { registerLintCommand } from './commands/lint';
+import { prepareMigrations } from '../migrations/guard';
 
 const jsonOption = new Option('--json', 'print machine-readable JSON');
 
@@ -104,8 +106,11 @@ interface Starter<S> {
 
 /** `-f -` is stdin (with the same size limit as a file), anything else a file path. */
 async function readSpec<S>(file: string, starter: Starter<S>): Promise<S> {
-  if (file === '-') return starter.parse(await loadSpecDocumentFromStream(process.stdin), '(stdin)');
-  return starter.parse(loadSpecDocument(file), file);
+  // Embeds the SQL files named next to the spec and refuses a breaking expand: dry runs too.
+  if (file === '-') {
+    return prepareMigrations(starter.parse(await loadSpecDocumentFromStream(process.stdin), '(stdin)'), file);
+  }
+  return prepareMigrations(starter.parse(loadSpecDocument(file), file), file);
 }
 
 /** Validates first (an invalid spec never reaches Temporal), then starts and optionally follows. */
@@ -223,6 +228,7 @@ export function buildCli(): Command {
 
   registerUndoCommand(program);
   registerFreezeCommands(program);
+  registerLintCommand(program);
 
   program
     .command('dashboard')

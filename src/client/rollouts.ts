@@ -4,6 +4,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
+import { refuseUnsafeMigrations } from '../migrations/guard';
 import type { BlueGreenSpec } from '../spec/blue-green';
 import { CanaryWeight, RolloutPhase, RolloutService, RolloutStrategy } from '../spec/search-attributes';
 import type { CanarySpec } from '../spec/canary';
@@ -81,11 +82,12 @@ async function refuseDuplicates<T>(service: string, start: () => Promise<T>): Pr
   }
 }
 
-export function startCanary(
+export async function startCanary(
   client: Client,
   spec: CanarySpec,
   taskQueue = taskQueueFromEnv(),
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof canaryRollout>> {
+  await refuseUnsafeMigrations(spec, spec.service);
   return refuseDuplicates(spec.service, () =>
     startWithAttributes(
       (typedSearchAttributes) =>
@@ -102,11 +104,12 @@ export function startCanary(
   );
 }
 
-export function startBlueGreen(
+export async function startBlueGreen(
   client: Client,
   spec: BlueGreenSpec,
   taskQueue = taskQueueFromEnv(),
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof blueGreenRollout>> {
+  await refuseUnsafeMigrations(spec, spec.service);
   return refuseDuplicates(spec.service, () =>
     startWithAttributes(
       (typedSearchAttributes) =>

@@ -22,8 +22,11 @@ function refusal(source: string, findings: LintFinding[]): SpecError {
   return new SpecError(source, issues);
 }
 
-/** Files the runner would refuse whatever allowBreaking says: they would break its exactly-once. */
-async function transactionControlIssues(config: EmbeddedMigrationsConfig): Promise<SpecIssue[]> {
+/**
+ * Refuses files the runner would refuse whatever allowBreaking says: a statement that ends the
+ * file's transaction would break its exactly-once.
+ */
+export async function refuseUnrunnable(config: EmbeddedMigrationsConfig, source: string): Promise<void> {
   const issues: SpecIssue[] = [];
   for (const step of ['expand', 'contract'] as const) {
     const definition = config[step];
@@ -33,7 +36,7 @@ async function transactionControlIssues(config: EmbeddedMigrationsConfig): Promi
       if (problem) issues.push({ path: formatPath(['migrations', step, 'sql', i]), message: problem });
     }
   }
-  return issues;
+  if (issues.length > 0) throw new SpecError(source, issues);
 }
 
 /**
@@ -52,8 +55,7 @@ export async function refuseUnsafeMigrations(spec: MigrationsOf, source = '(spec
     }
     throw err;
   }
-  const unrunnable = await transactionControlIssues(embedded);
-  if (unrunnable.length > 0) throw new SpecError(source, unrunnable);
+  await refuseUnrunnable(embedded, source);
   const findings = await lintMigrations(embedded);
   if (findings.length > 0 && embedded.allowBreaking === undefined) throw refusal(source, findings);
   return findings;
