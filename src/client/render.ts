@@ -24,6 +24,8 @@ export function renderState(state: RolloutState, recentDecisions = 5): string {
       `  window ${Math.round(w.elapsedMs / 1000)}s of ${Math.round(w.requiredMs / 1000)}s (max ${Math.round(w.maxMs / 1000)}s), ${w.polls} polls`,
     );
   }
+  if (state.gate) lines.push(`  ${state.gate.label} · before ${state.gate.before}`);
+  if (state.migration) lines.push(`  migrations: ${migrationLine(state.migration)}`);
   if (state.lastVerdict) {
     lines.push(`  last verdict: ${state.lastVerdict.result}: ${state.lastVerdict.summary}`);
     // A check that cannot judge yet holds every pass back: say which, and what it waits for.
@@ -38,6 +40,13 @@ export function renderState(state: RolloutState, recentDecisions = 5): string {
   return lines.join('\n');
 }
 
+function migrationLine(m: NonNullable<RolloutState['migration']>): string {
+  const applied = (step: { applied: string[]; skipped: string[] } | null, name: string) =>
+    step ? ` · ${name}: ${step.applied.length} applied, ${step.skipped.length} already applied` : '';
+  const at = m.phase === 'awaiting-contract' && m.contractAt ? ` (contract at ${m.contractAt})` : '';
+  return `${m.phase}${at}${applied(m.expand, 'expand')}${applied(m.contract, 'contract')}`;
+}
+
 /** One line that changes whenever the rollout moves: what watch prints. */
 export function progressLine(state: RolloutState): string {
   const window = state.window
@@ -47,5 +56,7 @@ export function progressLine(state: RolloutState): string {
   const share = state.environments
     ? `${state.environments.idle} (${state.canaryVersion}) ${state.weights.canary}%`
     : `canary ${state.weights.canary}%`;
-  return `[${state.phase}${state.paused ? ', paused' : ''}] ${share}${window}${verdict}`;
+  const gate = state.gate ? ` · ${state.gate.label}` : '';
+  const migration = state.migration ? ` · migrations ${state.migration.phase}` : '';
+  return `[${state.phase}${state.paused ? ', paused' : ''}] ${share}${window}${gate}${migration}${verdict}`;
 }

@@ -197,3 +197,45 @@ describe('progressLine', () => {
     assert.match(b, /window 91\/300s/);
   });
 });
+
+describe('render: deploy windows and migrations', () => {
+  const gate = {
+    reason: 'outside-window' as const,
+    label: 'waiting for deploy window (opens Mon 09:00 Europe/Berlin)',
+    opensAt: '2026-12-07T08:00:00.000Z',
+    since: '2026-12-05T10:00:00.000Z',
+    before: 'stage 3 (25%)',
+  };
+
+  test('status and watch say what the rollout waits for, and before what', () => {
+    const state = makeState({ phase: 'waiting-for-window', window: null, gate });
+    assert.match(
+      renderState(state),
+      /\n {2}waiting for deploy window \(opens Mon 09:00 Europe\/Berlin\) · before stage 3 \(25%\)\n/,
+    );
+    assert.match(
+      progressLine(state),
+      /^\[waiting-for-window\] .* · waiting for deploy window \(opens Mon 09:00/,
+    );
+  });
+
+  test('the migration phase shows, with what each step applied and when contract runs', () => {
+    const state = makeState({
+      phase: 'awaiting-contract',
+      window: null,
+      migration: {
+        phase: 'awaiting-contract',
+        hasContract: true,
+        expand: { applied: ['db/001.sql'], skipped: ['db/000.sql'] },
+        contract: null,
+        contractAt: '2026-12-05T11:00:00.000Z',
+      },
+    });
+    assert.match(
+      renderState(state),
+      /migrations: awaiting-contract \(contract at 2026-12-05T11:00:00.000Z\) · expand: 1 applied, 1 already applied/,
+    );
+    assert.match(progressLine(state), / · migrations awaiting-contract/);
+    assert.doesNotMatch(renderState(makeState()), /migrations:|deploy window/);
+  });
+});
