@@ -168,7 +168,7 @@ export interface RolloutSummary {
 export async function listRollouts(client: Client, limit = 50): Promise<RolloutSummary[]> {
   const rows: RolloutSummary[] = [];
   for await (const wf of client.workflow.list({
-    query: `WorkflowType IN ('canaryRollout', 'blueGreenRollout')`,
+    query: `WorkflowType IN ('canaryRollout', 'blueGreenRollout', 'undoRollout')`,
   })) {
     rows.push({
       workflowId: wf.workflowId,

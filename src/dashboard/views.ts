@@ -20,8 +20,13 @@ export interface ListRow {
   stateError: string | null;
 }
 
-const strategyOfType = (type: string): string =>
-  type === 'canaryRollout' ? 'canary' : type === 'blueGreenRollout' ? 'blue-green' : type;
+const STRATEGY_OF_TYPE: Record<string, string> = {
+  canaryRollout: 'canary',
+  blueGreenRollout: 'blue-green',
+  undoRollout: 'undo',
+};
+
+const strategyOfType = (type: string): string => STRATEGY_OF_TYPE[type] ?? type;
 
 export function listRow(summary: RolloutSummary, state: RolloutState | Error): ListRow {
   const base = {
