@@ -11,6 +11,8 @@ import type {
 } from '../spec/migrations';
 import { readSqlFile } from './read-sql';
 
+export type { WithEmbeddedMigrations };
+
 /** A migration file is DDL and perhaps a small backfill; data loads belong in a command step. */
 export const MAX_SQL_FILE_BYTES = 256 * 1024;
 /**

@@ -37,9 +37,33 @@ const commandStepSchema = z
   })
   .strict();
 
-const stepSchema = z.union([sqlStepSchema, commandStepSchema], {
-  error: 'a step is { sql: [files] } or { command: ..., args: [...] }, not both',
-});
+const NEITHER_OR_BOTH = 'a step is { sql: [files] } or { command: ..., args: [...] }, not both';
+
+function stepSchemaFor(value: unknown): typeof sqlStepSchema | typeof commandStepSchema | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const sql = 'sql' in value;
+  if (sql === 'command' in value) return undefined;
+  return sql ? sqlStepSchema : commandStepSchema;
+}
+
+// Not a z.union: zod reports a union's failure as one "invalid input" on the step, hiding which
+// field is wrong. The step's own keys pick the schema, so each issue keeps its path (sql[2]).
+// Validation lives in the refinement, not the transform: a failing transform would abort the whole
+// parse and hide the other bad fields of the document.
+const stepSchema = z
+  .custom<z.input<typeof sqlStepSchema> | z.input<typeof commandStepSchema>>(() => true)
+  .superRefine((value, ctx) => {
+    const schema = stepSchemaFor(value);
+    if (!schema) return ctx.addIssue({ code: 'custom', message: NEITHER_OR_BOTH });
+    const result = schema.safeParse(value);
+    for (const issue of result.error?.issues ?? []) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    }
+  })
+  .transform((value): SqlStep | CommandStep => {
+    const schema = stepSchemaFor(value) as typeof sqlStepSchema | typeof commandStepSchema;
+    return schema.parse(value);
+  });
 
 export const migrationsSchema = z
   .object({
@@ -68,7 +92,7 @@ export const migrationsSchema = z
   });
 
 export type MigrationsConfig = z.output<typeof migrationsSchema>;
-export type MigrationStep = z.output<typeof stepSchema>;
+export type MigrationStep = SqlStep | CommandStep;
 export type SqlStep = z.output<typeof sqlStepSchema>;
 export type CommandStep = z.output<typeof commandStepSchema>;
 export type MigrationStepName = 'expand' | 'contract';
