@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -47,7 +47,8 @@ interface UndoJson {
 /** Kills what the process deploy provider started, through its pid files. */
 function killDeployed(): void {
   const dir = join(STATE_DIR, 'pids');
-  for (const file of readdirSync(dir, { withFileTypes: true }).map((f) => f.name)) {
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir)) {
     try {
       process.kill(Number(readFileSync(join(dir, file), 'utf8')), 'SIGTERM');
     } catch {
@@ -276,11 +277,21 @@ describe('rollout undo, end to end: real dev server, router and services', () =>
     assert.deepEqual(await servedBy(), ['v1'], 'v1, not the previous v2');
 
     await visible('undo-to', out.runId);
-    const again = await undo(['undo-to', '--wait', '--json']);
+    // In human words this time: what it puts back and why, then the result.
+    const again = await undo(['undo-to', '--wait']);
     assert.equal(again.code, 0, again.stderr);
-    const back = lastJsonLine<UndoJson>(again.stdout);
-    assert.deepEqual([back.from, back.to, back.state.undo?.method], ['v1', 'v3', 'switch']);
-    assert.match(back.why, /undoRollout run/);
+    assert.match(
+      again.stdout,
+      /undo undo-to: putting v3 back in place of v1\n {2}why: undoRollout run \S+ made v1 live over v3/,
+    );
+    assert.match(again.stdout, /phase: promoted/);
+    assert.match(again.stdout, /outcome: promoted/);
+    assert.match(again.stdout, /switched: router confirms v3 carries 100%/);
+    const back = (await env.client.workflow.getHandle('rollout-undo-to').result()) as RolloutResult;
+    assert.deepEqual(
+      [back.state.undo?.from, back.state.undo?.to, back.state.undo?.method],
+      ['v1', 'v3', 'switch'],
+    );
     assert.deepEqual(await servedBy(), ['v3']);
 
     const unknown = await undo(['undo-to', '--to', 'v9']);
