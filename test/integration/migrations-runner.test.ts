@@ -186,24 +186,14 @@ describe('migration runner on a real PostgreSQL', () => {
   test('connection failures name the env var, never the URL or its password', async () => {
     const deadUrl = `postgres://postgres:${PASSWORD}@127.0.0.1:${await freePort()}/app`;
     const err = await rejection(
-      runStep({
-        service: 'shop',
-        step: 'expand',
-        migrations: config(sqlStep({ 'a.sql': 'SELECT 1' })),
-        url: deadUrl,
-      }),
+      run(config(sqlStep({ 'a.sql': 'SELECT 1' })), { url: deadUrl }),
       TransientError,
     );
     assert.match(err.message, new RegExp(`^cannot connect \\(database in ${URL_ENV}\\): .*ECONNREFUSED`));
     assertNoSecret(err.message, deadUrl);
     const missingDb = url.replace(/\/app$/, '/nosuchdb');
     const permanent = await rejection(
-      runStep({
-        service: 'shop',
-        step: 'expand',
-        migrations: config(sqlStep({ 'a.sql': 'SELECT 1' })),
-        url: missingDb,
-      }),
+      run(config(sqlStep({ 'a.sql': 'SELECT 1' })), { url: missingDb }),
       ConfigurationError,
     );
     assert.match(permanent.message, /does not exist \(SQLSTATE 3D000\)/);
