@@ -3,7 +3,13 @@ import { freePort } from '../devserver/free-port';
 import { progressLine } from '../client/render';
 import { watchRollout } from '../client/watch';
 import type { RolloutResult } from '../workflows/state';
-import { SCENARIO_NAMES, SCENARIOS, type Scenario, type ScenarioContext } from './scenarios';
+import {
+  SCENARIO_NAMES,
+  SCENARIOS,
+  type Scenario,
+  type ScenarioContext,
+  type ScenarioResources,
+} from './scenarios';
 import { checkLoadBalancerPrograms, ROUTERS, type RouterKind } from './load-balancer';
 import { startDemoStack, type DemoStack } from './stack';
 import {
@@ -39,6 +45,7 @@ async function runScenario(
     rps: USERS_RPS,
     users: 500,
     maxDurationMs: 600_000,
+    ...(scenario.trafficPath ? { path: scenario.trafficPath } : {}),
     ...(lb ? { versionHeader: SERVICE_VERSION_HEADER } : {}),
   });
   try {
@@ -49,6 +56,8 @@ async function runScenario(
       stableUrl: stack.stableUrl,
       newUrl: stack.greenUrl ?? `http://127.0.0.1:${await freePort()}`,
       ...(lb ? { loadBalancer: lb } : {}),
+      routerUrl: lb?.url ?? stack.router.url,
+      log,
     };
     const handle = await scenario.start(ctx);
     log(
@@ -59,6 +68,7 @@ async function runScenario(
       await scenario.onState?.(state, ctx);
     });
     const result = (await handle.result()) as RolloutResult;
+    await scenario.finish?.(result, ctx);
     const report = await users.stop();
     // The load balancer's own read-back; the counts are what users really got from each version.
     const stats = lb
@@ -124,12 +134,14 @@ async function main(): Promise<void> {
   // Handlers first: a Ctrl-C while the stack starts waits for it, then stops all of it (nothing
   // it started may outlive the demo).
   let stack: DemoStack | undefined;
+  const resources: ScenarioResources[] = [];
   let interrupted: number | undefined;
   let stopping = false;
   const shutdown = async (code: number): Promise<never> => {
     if (!stopping) {
       stopping = true;
       await stack?.close();
+      for (const r of resources) await r.close().catch(() => undefined);
     }
     process.exit(code);
   };
@@ -140,16 +152,27 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal(130));
   process.on('SIGTERM', onSignal(143));
 
+  // All scenarios: those that need the embedded router only run on it.
+  const scenarios = SCENARIOS.filter((s) =>
+    opts.scenario ? s.name === opts.scenario : opts.router === 'embedded' || !s.embeddedOnly,
+  );
   try {
+    // What scenarios need beside the stack (a database) comes first: its env reaches the worker.
+    for (const s of scenarios) {
+      const prepared = await s.prepare?.(log);
+      if (!prepared) continue;
+      resources.push(prepared);
+      Object.assign(process.env, prepared.env);
+    }
     stack = await startDemoStack(log, opts.router);
   } catch (err) {
     log(`demo cannot start: ${(err as Error).message}`);
+    for (const r of resources) await r.close().catch(() => undefined);
     process.exit(interrupted ?? 1);
   }
   if (interrupted !== undefined) await shutdown(interrupted);
 
   try {
-    const scenarios = SCENARIOS.filter((s) => !opts.scenario || s.name === opts.scenario);
     const summaries: ScenarioSummary[] = [];
     for (const scenario of scenarios) summaries.push(await runScenario(stack, scenario, log));
     printTable(summaries, log);

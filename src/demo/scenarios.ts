@@ -4,7 +4,8 @@ import { startBlueGreen, startCanary } from '../client/rollouts';
 import type { DeployConfig } from '../spec/deploy';
 import type { DemoLoadBalancer } from './load-balancer';
 import { parseBlueGreenSpec, parseCanarySpec } from '../spec/load';
-import type { Outcome, RolloutState } from '../workflows/state';
+import type { Outcome, RolloutResult, RolloutState } from '../workflows/state';
+import { migrationScenario } from './migration-scenario';
 
 const SERVICE_MAIN = resolve(__dirname, 'service-main.ts');
 
@@ -18,6 +19,15 @@ export interface ScenarioContext {
   newUrl: string;
   /** Set when the demo runs through HAProxy or NGINX instead of the embedded router. */
   loadBalancer?: DemoLoadBalancer;
+  /** Where users send their requests (the router, or the load balancer). */
+  routerUrl: string;
+  log: (line: string) => void;
+}
+
+/** What a scenario runs beside the stack (a database); its env reaches the worker and its deploys. */
+export interface ScenarioResources {
+  env: Record<string, string>;
+  close(): Promise<void>;
 }
 
 /**
@@ -51,6 +61,14 @@ export interface Scenario {
   start(ctx: ScenarioContext): Promise<WorkflowHandle>;
   /** Called on every state change: the demo's chance to break things on purpose. */
   onState?(state: RolloutState, ctx: ScenarioContext): Promise<void>;
+  /** Left out of a full run through HAProxy or NGINX (named with --scenario, it refuses to start). */
+  embeddedOnly?: boolean;
+  /** The path users request; the demo service's /api/checkout by default. */
+  trafficPath?: string;
+  /** Called before the stack (and its worker) starts. */
+  prepare?(log: (line: string) => void): Promise<ScenarioResources>;
+  /** Called once the rollout ended: the scenario's own proof; throws when it does not hold. */
+  finish?(result: RolloutResult, ctx: ScenarioContext): Promise<void>;
 }
 
 /** The worker deploys the new version as a real local process. */
@@ -191,6 +209,7 @@ export const SCENARIOS: readonly Scenario[] = [
     'promoted',
     {},
   ),
+  migrationScenario(),
 ];
 
 export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);

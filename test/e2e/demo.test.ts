@@ -47,6 +47,25 @@ describe('npm run demo (worker process, process deploys, dev server with UI)', (
     assert.match(run.stderr, /latency: /);
   });
 
+  it('--scenario migration --json: the breaking expand is refused by lint, the guarded one survives the rollback', async () => {
+    const run = await runDemo(['--scenario', 'migration', '--json']);
+    assert.equal(run.code, 0, run.stderr.slice(-2000));
+    const summary = lastJsonLine<Summary>(run.stdout);
+    assert.equal(summary.scenario, 'migration');
+    assert.equal(summary.outcome, 'rolled_back');
+    assert.equal(summary.workflowId, 'rollout-users');
+    assert.deepEqual(summary.finalTraffic, { v1: 100, v2: 0 });
+    assert.ok(summary.failedRequestsOnNewVersion > 0);
+    assert.match(run.stderr, /lint: migrations\/broken\/001_replace_name\.sql:7: DROP COLUMN users\.name/);
+    assert.match(run.stderr, /refused before anything ran/);
+    // The scenario's own check, through the router after the rollback (it fails the demo otherwise).
+    assert.match(
+      run.stderr,
+      /8\/8 users answered by v1 through the router with the right name; users columns: id, name, full_name/,
+    );
+    assert.match(run.stderr, /migration phase: contract-cancelled/);
+  });
+
   // The same scenarios through real load balancers; finalTraffic is the load balancer's read-back.
   it('--router haproxy --scenario bad --json rolls back through a real HAProxy', async () => {
     const run = await runDemo(['--router', 'haproxy', '--scenario', 'bad', '--json']);
