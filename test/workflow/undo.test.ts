@@ -77,13 +77,14 @@ describe('rollout undo, end to end: real dev server, router and services', () =>
     cliEnv = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', ROLLOUT_TASK_QUEUE: taskQueue };
   });
   after(async () => {
+    // First: the deployed processes outlive this test process (they are detached).
+    killDeployed();
+    rmSync(STATE_DIR, { recursive: true, force: true });
     worker?.shutdown();
     await running;
     await v3?.close();
     await stack?.close();
     await env?.teardown();
-    killDeployed();
-    rmSync(STATE_DIR, { recursive: true, force: true });
   });
 
   const target = (s: { url: string; version: string }) => ({ version: s.version, targets: [s.url] });
@@ -221,6 +222,10 @@ describe('rollout undo, end to end: real dev server, router and services', () =>
     assert.equal((await fetch(`${v2.targets[0]}/healthz`)).status, 200, 'v2 still runs');
     const pid = Number(readFileSync(join(STATE_DIR, 'pids', `undo-redeploy-v1-${p1}.pid`), 'utf8'));
     assert.ok(isAlive(pid), 'v1 runs as a process the deploy provider started');
+    await stack.routeAllToV1();
+    for (const version of [v1, v2]) {
+      await new ProcessDeployer(PROCESS_DEPLOY).retire({ service: 'undo-redeploy', ...version });
+    }
   });
 
   it('is refused while a rollout runs (exit 3); --abort-running aborts it, then undoes', async () => {
