@@ -6,6 +6,7 @@
 #   nginx       the nginx traffic provider's tests (and bench:router, also as its trivial upstream)
 #   postgresql  server binaries under /usr/lib/postgresql/*/bin (not on PATH)
 #   wrk         the load generator of bench:router
+#   socat       the runbook's by-hand HAProxy rollback (test/integration/manual-rollback.test.ts)
 # With everything present it runs no apt at all and prints one line. Run by `npm test` (pretest) and .ci/run.
 set -euo pipefail
 
@@ -28,6 +29,7 @@ missing_packages() {
   command -v nginx >/dev/null || echo nginx
   postgres_bin >/dev/null || echo postgresql
   command -v wrk >/dev/null || echo wrk
+  command -v socat >/dev/null || echo socat
 }
 
 versions() {
@@ -39,6 +41,7 @@ versions() {
   out+=("$(nginx -v 2>&1 | sed -n '1s/^nginx version: nginx\/\(.*\)/nginx \1/p')")
   out+=("$("$pg" --version 2>&1 | sed -n '1s/^postgres (PostgreSQL) \([^ ]*\).*/postgres \1/p') ($pg)")
   out+=("$(wrk -v 2>&1 | sed -n '1s/^wrk \([^ ]*\).*/wrk \1/p')")
+  out+=("$(socat -V 2>&1 | sed -n 's/^socat version \([^ ]*\).*/socat \1/p')")
   local IFS=','
   echo "${out[*]}" | sed 's/,/, /g'
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -136,20 +136,6 @@ export const hapiArgv = (socket: string, line: string): string[] => [
   line,
 ];
 
-/** Whether a program is on PATH (socat is optional). */
-export function onPath(program: string): boolean {
-  return (process.env.PATH ?? '')
-    .split(':')
-    .filter(Boolean)
-    .some((dir) => {
-      try {
-        accessSync(path.join(dir, program), constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-}
 
 /** Counts which body answered each request. */
 export function tally(bodies: readonly string[]): Record<string, number> {
