@@ -136,7 +136,6 @@ export const hapiArgv = (socket: string, line: string): string[] => [
   line,
 ];
 
-
 /** Counts which body answered each request. */
 export function tally(bodies: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
