@@ -68,9 +68,16 @@ package_instance() {
   esac
 }
 
-mapfile -t missing < <(missing_packages)
+# With arguments (`install-system-deps.sh postgresql`), only those packages: the demo asks for the
+# one its migration scenario needs without pulling in the test suites' browser and proxies.
+wanted=("$@")
+only_wanted() {
+  if ((${#wanted[@]} == 0)); then cat; else grep -Fx -f <(printf '%s\n' "${wanted[@]}") || true; fi
+}
+
+mapfile -t missing < <(missing_packages | only_wanted)
 if ((${#missing[@]} == 0)); then
-  echo "install-system-deps: all present: $(versions)"
+  if ((${#wanted[@]} > 0)); then echo "install-system-deps: present: ${wanted[*]}"; else echo "install-system-deps: all present: $(versions)"; fi
   exit 0
 fi
 
@@ -87,7 +94,7 @@ fi
 # Two runs at once (two `npm test`s) take turns; the second then finds less or nothing to do.
 exec 9>/var/lock/durable-rollouts-system-deps.lock
 flock 9
-mapfile -t missing < <(missing_packages)
+mapfile -t missing < <(missing_packages | only_wanted)
 if ((${#missing[@]} > 0)); then
   echo "install-system-deps: installing ${missing[*]}"
 
@@ -136,9 +143,9 @@ if ((${#missing[@]} > 0)); then
   done
 fi
 
-mapfile -t still < <(missing_packages)
+mapfile -t still < <(missing_packages | only_wanted)
 if ((${#still[@]} > 0)); then
   echo "install-system-deps: still missing after install: ${still[*]}" >&2
   exit 1
 fi
-echo "install-system-deps: $(versions)"
+if ((${#wanted[@]} > 0)); then echo "install-system-deps: installed ${missing[*]}"; else echo "install-system-deps: $(versions)"; fi

@@ -158,8 +158,17 @@ async function main(): Promise<void> {
   );
   try {
     // What scenarios need beside the stack (a database) comes first: its env reaches the worker.
-    for (const s of scenarios) {
-      const prepared = await s.prepare?.(log);
+    for (const s of [...scenarios]) {
+      let prepared;
+      try {
+        prepared = await s.prepare?.(log);
+      } catch (err) {
+        // A scenario asked for by name must run; in the full tour, the others still do.
+        if (opts.scenario) throw err;
+        log(`skipping scenario ${s.name}: ${(err as Error).message}`);
+        scenarios.splice(scenarios.indexOf(s), 1);
+        continue;
+      }
       if (!prepared) continue;
       resources.push(prepared);
       Object.assign(process.env, prepared.env);

@@ -11,7 +11,7 @@ import type { DeployConfig } from '../spec/deploy';
 import { SpecError } from '../spec/errors';
 import { parseCanarySpec } from '../spec/load';
 import type { MigrationsConfig } from '../spec/migrations';
-import { type PostgresHandle, startPostgres } from './local/postgres';
+import { ensurePostgresInstalled, type PostgresHandle, startPostgres } from './local/postgres';
 import type { Scenario, ScenarioContext } from './scenarios';
 import { SERVICE_VERSION_HEADER } from './service';
 import { SEED_USERS, seedUsers, type UserAnswer, USERS_DATABASE_URL_ENV } from './users-service';
@@ -115,6 +115,7 @@ export function migrationScenario(): Scenario {
     embeddedOnly: true,
     trafficPath: `/users/${SEED_USERS[0]?.id ?? 1}`,
     async prepare(log) {
+      ensurePostgresInstalled(log);
       db = await startPostgres();
       await seedUsers((sql, params) => database().query(sql, params));
       log(`PostgreSQL ${db.url}: users(id, name) with ${SEED_USERS.length} users`);

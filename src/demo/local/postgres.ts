@@ -41,6 +41,26 @@ export function findPostgresBinDir(): string {
   throw new Error(INSTALL_HINT);
 }
 
+const INSTALL_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'scripts', 'install-system-deps.sh');
+
+/**
+ * The demo sets up what it needs: as root on a Debian machine, a missing PostgreSQL is installed
+ * once (only that package, through the project's install script); elsewhere the error says how.
+ */
+export function ensurePostgresInstalled(log: (line: string) => void): string {
+  try {
+    return findPostgresBinDir();
+  } catch (err) {
+    if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version']).status !== 0) throw err;
+    log('PostgreSQL is not installed: installing it with apt (once, about a minute)');
+    const run = spawnSync('bash', [INSTALL_SCRIPT, 'postgresql'], { stdio: 'inherit' });
+    if (run.status !== 0) {
+      throw new Error(`installing PostgreSQL failed (exit ${run.status}): ${INSTALL_HINT}`, { cause: err });
+    }
+    return findPostgresBinDir();
+  }
+}
+
 /** Who the server runs as: PostgreSQL refuses to run as root, so as root it runs as `postgres`. */
 function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
