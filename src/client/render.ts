@@ -24,6 +24,10 @@ export function renderState(state: RolloutState, recentDecisions = 5): string {
       `  window ${Math.round(w.elapsedMs / 1000)}s of ${Math.round(w.requiredMs / 1000)}s (max ${Math.round(w.maxMs / 1000)}s), ${w.polls} polls`,
     );
   }
+  if (state.undo)
+    lines.push(
+      `  undo: ${state.undo.from} → ${state.undo.to}${state.undo.method ? ` (${state.undo.method})` : ''}: ${state.undo.reason}`,
+    );
   if (state.gate) lines.push(`  ${state.gate.label} · before ${state.gate.before}`);
   if (state.migration) lines.push(`  migrations: ${migrationLine(state.migration)}`);
   if (state.lastVerdict) {

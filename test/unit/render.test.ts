@@ -239,3 +239,13 @@ describe('render: deploy windows and migrations', () => {
     assert.doesNotMatch(renderState(makeState()), /migrations:|deploy window/);
   });
 });
+
+test('an undo says what it takes out, what it puts back, how and why', () => {
+  const state = makeState({
+    phase: 'undoing',
+    window: null,
+    undo: { reason: 'checkout errors after v2', from: 'v2', to: 'v1', method: 'switch' },
+  });
+  assert.match(renderState(state), /\n {2}undo: v2 → v1 \(switch\): checkout errors after v2\n/);
+  assert.doesNotMatch(renderState(makeState()), /undo:/);
+});
