@@ -42,7 +42,10 @@ export function createControls(workflowId, strategy, onSent) {
       replace(feedback, `${action} failed: ${problemText(err)}`);
       feedback.className = 'feedback problem';
     } finally {
-      button.disabled = false;
+      // The rollout may have ended while the post was in flight (an abort often has): the last
+      // view decides, never a blanket re-enable.
+      if (lastView) apply(lastView);
+      else button.disabled = false;
     }
   };
 
@@ -85,6 +88,15 @@ export function createControls(workflowId, strategy, onSent) {
   });
 
   const buttons = [pause, resume, promote, abort];
+  let lastView = null;
+  /** Only a running rollout takes signals; pause and resume follow its paused flag. */
+  const apply = (view) => {
+    const running = view.running;
+    for (const b of buttons) b.disabled = !running;
+    pause.disabled = !running || view.state.paused;
+    resume.disabled = !running || !view.state.paused;
+    pauseReason.disabled = abortReason.disabled = !running;
+  };
   return {
     element: el(
       'section',
@@ -94,13 +106,9 @@ export function createControls(workflowId, strategy, onSent) {
       el('div', { class: 'control' }, abortReason, abort),
       feedback,
     ),
-    /** Only a running rollout takes signals; pause and resume follow its paused flag. */
     update(view) {
-      const running = view.running;
-      for (const b of buttons) b.disabled = !running;
-      pause.disabled = !running || view.state.paused;
-      resume.disabled = !running || !view.state.paused;
-      pauseReason.disabled = abortReason.disabled = !running;
+      lastView = view;
+      apply(view);
     },
   };
 }
