@@ -412,4 +412,27 @@ describe('expand/contract migrations on a real PostgreSQL', () => {
     );
     expectServedBy(await askEveryUser(), 'v2', 'full_name');
   });
+
+  it('(f) a contract that fails leaves the promotion standing, and says so', async () => {
+    const c = await setUp();
+    const worker = await createWorker(env, c.taskQueue);
+    const spec = await canaryFixture('canary-failing-contract.yaml', routing(c, 'users-bad-contract'));
+    const handle = await startCanary(env.client, spec, c.taskQueue);
+    const { state, outcome } = (await worker.runUntil(handle.result())) as RolloutResult;
+    await c.users.stop();
+
+    assert.equal(outcome, 'promoted', explain(state));
+    assert.equal(state.migration?.phase, 'failed');
+    const failed = state.decisions.find(isMigration('contract failed (the promotion stands)'));
+    assert.ok(failed, explain(state));
+    assert.match(failed.reason, /nickname/);
+    assert.ok(indexOf(state, 'retire', kind('retire')) < state.decisions.indexOf(failed), explain(state));
+    // The schema stays expanded, which both versions read; v2 serves everyone.
+    assert.deepEqual(await columns(c), ['id', 'name', 'full_name']);
+    assert.deepEqual(
+      (await ledger(c)).map((l) => l.name),
+      [EXPAND_FILE],
+    );
+    expectServedBy(await askEveryUser(), 'v2', 'full_name');
+  });
 });
