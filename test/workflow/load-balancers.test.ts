@@ -37,7 +37,9 @@ function canarySpec(stack: LbStack, service: string, overrides: Record<string, u
     stable: { version: 'v1', targets: [stack.blue.url], routes: ['blue'] },
     canary: { version: 'v2', targets: [stack.green.url], routes: ['green'], match: { headers: TESTERS } },
     stages: [20, 50, 100],
-    monitoring: { window: '4s', interval: '1s', minCanaryRequests: 15, maxWindow: '8s' },
+    // maxWindow leaves room for the restart mid-rollout: while the load balancer comes back and
+    // Prometheus scrapes again, a stage may need more than a few extensions to judge latency.
+    monitoring: { window: '4s', interval: '1s', minCanaryRequests: 15, maxWindow: '20s' },
     healthCheck: { retries: 1, interval: '200ms', timeout: '1s' },
     traffic,
     metrics,
@@ -45,6 +47,27 @@ function canarySpec(stack: LbStack, service: string, overrides: Record<string, u
     promotion: { stabilizationDelay: '1s' },
     ...overrides,
   });
+}
+
+/**
+ * A rollout that holds for a human (an inconclusive stage) would wait forever: fail instead, with
+ * the latest rollouts' decisions in the message, well before CI's own limit.
+ */
+const RUN_DEADLINE_MS = 180_000;
+
+async function withinDeadline<R>(p: Promise<R>): Promise<R> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no result within ${RUN_DEADLINE_MS / 1000} s (held for a human?)`)),
+      RUN_DEADLINE_MS,
+    );
+  });
+  try {
+    return await Promise.race([p, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 for (const kind of ['haproxy', 'nginx'] as const) {
@@ -70,7 +93,7 @@ for (const kind of ['haproxy', 'nginx'] as const) {
       const worker = await createWorker(env, taskQueue);
       const users = usersThrough(stack);
       try {
-        return await body(stack, taskQueue, (p) => worker.runUntil(p));
+        return await body(stack, taskQueue, (p) => worker.runUntil(withinDeadline(p)));
       } finally {
         await users.stop();
         await stack.close();
