@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
+import { type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { createFleetFreezeActivities } from '../../src/activities/fleet-freeze';
@@ -197,7 +197,14 @@ describe('the fleet freeze workflow on the time-skipping server', () => {
     assert.equal(read.remote?.by, 'carol');
     assert.equal(read.remote?.until, new Date(now + YEARS).toISOString());
     assert.deepEqual(read.local, read.remote);
-    await freezeHandle().terminate('a freeze nobody can lift must not hold rollouts');
+    // Seen once in many runs: the test server reported the run closed already ("Completed
+    // workflow") when asked to terminate it. Either way it has ended, which is what is tested.
+    await freezeHandle()
+      .terminate('a freeze nobody can lift must not hold rollouts')
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      });
+    assert.notEqual((await freezeHandle().describe()).status.name, 'RUNNING');
     assert.deepEqual(await probe(), { remote: null, local: null });
   });
 });
